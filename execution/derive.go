@@ -1,0 +1,139 @@
+package execution
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/core"
+)
+
+// DeriveBlockState replays one execution's events (§3.1): the first terminal
+// event decides the state; otherwise `started` means in_progress; otherwise
+// pending. An empty log is pending.
+func DeriveBlockState(events []Event) State {
+	started := false
+	for i := range events {
+		t := events[i].EventType
+		if s := StateOf(t); s != "" {
+			return s
+		}
+		if t == EventStarted {
+			started = true
+		}
+	}
+	if started {
+		return StateInProgress
+	}
+	return StatePending
+}
+
+// LatestAttempts keeps, for each node slot, the block execution with the
+// highest attempt number (the last one listed on a tie): a retry is a new
+// BlockExecution for the same slot, and only the latest one counts.
+func LatestAttempts(blocks []BlockExecution) []BlockExecution {
+	idx := make(map[uuid.UUID]int, len(blocks))
+	var out []BlockExecution
+	for _, b := range blocks {
+		if i, ok := idx[b.NodeReferenceID]; ok {
+			if b.Attempt() >= out[i].Attempt() {
+				out[i] = b
+			}
+			continue
+		}
+		idx[b.NodeReferenceID] = len(out)
+		out = append(out, b)
+	}
+	return out
+}
+
+// DeriveFlowState applies the rules of §3.4 in priority order to the latest
+// attempt of each slot of flow:
+//
+//  1. any block failed → failed
+//  2. any block cancelled → cancelled
+//  3. every terminal node completed or skipped → completed
+//  4. any block in_progress or pending → in_progress
+//  5. all blocks pending (or none yet) → pending
+//
+// The spec leaves one case open: no rule matches when some blocks have
+// finished, none is running and a terminal node has not run yet (between
+// two steps). That flow has begun and not ended, so it is in_progress.
+func DeriveFlowState(flow *core.Flow, blocks []BlockExecution) State {
+	latest := LatestAttempts(blocks)
+	bySlot := make(map[uuid.UUID]State, len(latest))
+	states := make([]State, len(latest))
+	for i, b := range latest {
+		bySlot[b.NodeReferenceID] = b.State
+		states[i] = b.State
+	}
+	if s, ok := failedOrCancelled(states); ok {
+		return s
+	}
+	// Rule 3 is read literally: a flow without nodes has all (zero) of its
+	// terminal nodes satisfied.
+	terminals := flow.TerminalNodes()
+	done := true
+	for _, id := range terminals {
+		if s := bySlot[id]; s != StateCompleted && s != StateSkipped {
+			done = false
+			break
+		}
+	}
+	if done {
+		return StateCompleted
+	}
+	return activeOrPending(states)
+}
+
+// DeriveContractState applies the rules of §3.5 to the states of a
+// contract's work-side flow executions and sub-contract executions.
+// Assessment executions are deliberately not inputs: a contract whose work
+// is completed stays completed even when its outcomes are not met.
+func DeriveContractState(flowStates, subContractStates []State) State {
+	states := make([]State, 0, len(flowStates)+len(subContractStates))
+	states = append(states, flowStates...)
+	states = append(states, subContractStates...)
+	if s, ok := failedOrCancelled(states); ok {
+		return s
+	}
+	// Rule 3 before rule 5, read literally: a contract with no work is
+	// completed.
+	all := true
+	for _, s := range states {
+		if s != StateCompleted && s != StateSkipped {
+			all = false
+			break
+		}
+	}
+	if all {
+		return StateCompleted
+	}
+	return activeOrPending(states)
+}
+
+func failedOrCancelled(states []State) (State, bool) {
+	cancelled := false
+	for _, s := range states {
+		if s == StateFailed {
+			return StateFailed, true
+		}
+		if s == StateCancelled {
+			cancelled = true
+		}
+	}
+	if cancelled {
+		return StateCancelled, true
+	}
+	return "", false
+}
+
+// activeOrPending is rules 4 and 5, once rules 1–3 did not apply: all
+// pending is pending; anything else has begun and not ended (rule 4, or
+// the "between steps" case) and is in_progress.
+func activeOrPending(states []State) State {
+	for _, s := range states {
+		if s != StatePending {
+			return StateInProgress
+		}
+	}
+	return StatePending
+}

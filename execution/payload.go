@@ -1,0 +1,95 @@
+package execution
+
+import (
+	"github.com/google/uuid"
+)
+
+// Kind says which of the three execution entities a log belongs to. It is
+// recorded in the payload of the log's first event, `created`.
+type Kind string
+
+// The execution kinds.
+const (
+	KindBlock    Kind = "block"
+	KindFlow     Kind = "flow"
+	KindContract Kind = "contract"
+)
+
+// Role says why a flow execution runs inside a contract execution.
+type Role string
+
+// The roles of a flow execution.
+const (
+	RoleWork       Role = "work"       // a contract's work-side flow, or a flow run on its own
+	RoleTest       Role = "test"       // a test flow of an assessment binding
+	RoleAssessment Role = "assessment" // the assessment flow of a binding
+)
+
+// Created is the payload of every `created` event. Kind says which of the
+// groups of fields apply. The host appends it before anything else happens
+// to an execution, so a crash at any instant leaves a record to resume from.
+type Created struct {
+	Kind Kind `json:"kind"`
+
+	// Block executions.
+	FlowExecutionID  uuid.UUID      `json:"flow_execution_id,omitzero"`
+	NodeReferenceID  uuid.UUID      `json:"node_reference_id,omitzero"`
+	WorkBlockID      uuid.UUID      `json:"work_block_id,omitzero"`
+	WorkBlockVersion int            `json:"work_block_version,omitempty"`
+	Inputs           map[string]any `json:"inputs,omitempty"`
+	Attempt          int            `json:"attempt,omitempty"`
+	// TriggeredBy lists the block executions whose completion activated this
+	// one (the spec's open question 2); empty for entry nodes.
+	TriggeredBy []uuid.UUID `json:"triggered_by,omitempty"`
+
+	// Flow executions.
+	FlowID      uuid.UUID `json:"flow_id,omitzero"`
+	FlowVersion int       `json:"flow_version,omitempty"`
+	Role        Role      `json:"role,omitempty"`
+	// RequiredOutcomeID names the outcome an assessment or test flow serves.
+	RequiredOutcomeID uuid.UUID `json:"required_outcome_id,omitzero"`
+
+	// Contract executions.
+	ContractID      uuid.UUID `json:"contract_id,omitzero"`
+	ContractVersion int       `json:"contract_version,omitempty"`
+
+	// ParentExecutionID is the flow execution of a block, or the contract
+	// execution of a flow or sub-contract; zero for a top-level run.
+	ParentExecutionID uuid.UUID `json:"parent_execution_id,omitzero"`
+	// Inputs of a flow run are in Inputs as well.
+}
+
+// Parent returns the execution that owns this one, or uuid.Nil.
+func (c *Created) Parent() uuid.UUID {
+	if c.Kind == KindBlock && c.FlowExecutionID != uuid.Nil {
+		return c.FlowExecutionID
+	}
+	return c.ParentExecutionID
+}
+
+// Definition returns the id and version of the definition this execution runs.
+func (c *Created) Definition() (uuid.UUID, int) {
+	switch c.Kind {
+	case KindBlock:
+		return c.WorkBlockID, c.WorkBlockVersion
+	case KindFlow:
+		return c.FlowID, c.FlowVersion
+	case KindContract:
+		return c.ContractID, c.ContractVersion
+	}
+	return uuid.Nil, 0
+}
+
+// Outcome is the payload of an `outcome_produced` event: output port name →
+// value. Several outcome events merge, later values winning.
+type Outcome map[string]any
+
+// Failure is the payload of a `failed` event (and, with Reason only, of
+// `cancelled` and `skipped`).
+type Failure struct {
+	Reason string `json:"reason"`
+	// Code is a short machine-readable cause, e.g. "exit_status",
+	// "missing_output", "interrupted".
+	Code    string         `json:"code,omitempty"`
+	Details map[string]any `json:"details,omitempty"`
+}

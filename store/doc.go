@@ -1,0 +1,21 @@
+// Package store defines the EventStore: the durable, append-only log that is
+// openoma's single source of truth (spec §4.1, extended for a multi-writer
+// runtime).
+//
+// Beyond the spec's append / get-events / latest-event, a store
+//
+//   - assigns each event a per-execution Sequence (1, 2, 3, … without gaps)
+//     and a store-wide Position;
+//   - stores several events of one execution atomically in one Append;
+//   - treats an event whose id is already stored as an idempotent no-op, so
+//     clients may retry over an unreliable network;
+//   - checks an optional expected sequence (optimistic concurrency): of two
+//     writers racing from the same point, one wins and one gets ErrConflict;
+//   - enforces invariant 7, terminal finality, atomically with the append;
+//   - lists executions (open ones, by parent, by definition) and lets
+//     readers subscribe to new events without ever blocking writers.
+//
+// Errors callers can test with errors.Is are the Err* sentinels below.
+// Implementations live in store/memory and store/badger; store/storetest is
+// the conformance suite every implementation passes.
+package store
