@@ -93,3 +93,24 @@ type Failure struct {
 	Code    string         `json:"code,omitempty"`
 	Details map[string]any `json:"details,omitempty"`
 }
+
+// ProgressConditionDecision is the "type" of a progress payload that records
+// how an edge's condition was decided on a flow execution's log, so that
+// recovery never asks the same question twice.
+const ProgressConditionDecision = "condition_decision"
+
+// ConditionDecision is the payload of a progress event on a flow execution
+// recording the decision of one edge's condition.
+type ConditionDecision struct {
+	Type string `json:"type"` // ProgressConditionDecision
+	// RequestID matches the ConditionRequest that asked the question.
+	RequestID uuid.UUID `json:"request_id"`
+	// EdgeIndex is the edge's index in the flow definition's edges list.
+	EdgeIndex int `json:"edge_index"`
+	// SourceExecutionID is the block execution whose completion raised the
+	// question (uuid.Nil for entry edges).
+	SourceExecutionID uuid.UUID     `json:"source_execution_id,omitzero"`
+	Value             bool          `json:"value"`
+	Reason            string        `json:"reason,omitempty"`
+	DecidedBy         *ExecutorInfo `json:"decided_by,omitempty"`
+}
