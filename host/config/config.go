@@ -1,0 +1,93 @@
+package config
+
+import (
+	"time"
+)
+
+// Durability modes of the event store.
+const (
+	DurabilitySync  = "sync"  // fsync before acknowledging an append (default)
+	DurabilityAsync = "async" // acknowledge before fsync; may lose the last moments on power loss
+)
+
+// Config is the whole host configuration. Field tags are the YAML keys.
+type Config struct {
+	// DataDir holds the event store (Badger), the control socket and the
+	// inbox secret. One host process per data dir.
+	DataDir string `mapstructure:"data_dir"`
+	// Definitions lists files and directories of WorkBlocks, Flows and
+	// Contracts (.yaml, .yml, .json) to load at start.
+	Definitions []string `mapstructure:"definitions"`
+	LogLevel    string   `mapstructure:"log_level"`
+	// LogFormat is "text" or "json".
+	LogFormat string   `mapstructure:"log_format"`
+	Store     Store    `mapstructure:"store"`
+	Plugins   []Plugin `mapstructure:"plugins"`
+	Routing   Routing  `mapstructure:"routing"`
+	Engine    Engine   `mapstructure:"engine"`
+	Control   Control  `mapstructure:"control"`
+	Metrics   Metrics  `mapstructure:"metrics"`
+}
+
+// Store configures the embedded Badger event store.
+type Store struct {
+	Durability string `mapstructure:"durability"`
+	// MemTableSizeMB, BlockCacheMB and IndexCacheMB bound Badger's memory.
+	MemTableSizeMB int `mapstructure:"memtable_size_mb"`
+	BlockCacheMB   int `mapstructure:"block_cache_mb"`
+	IndexCacheMB   int `mapstructure:"index_cache_mb"`
+	// ValueLogFileSizeMB is the size of one value-log file.
+	ValueLogFileSizeMB int `mapstructure:"value_log_file_size_mb"`
+	// GCInterval is how often value-log garbage collection runs; 0 disables it.
+	GCInterval time.Duration `mapstructure:"gc_interval"`
+}
+
+// Plugin is one adapter plugin the host may launch.
+type Plugin struct {
+	Name string `mapstructure:"name"`
+	// Path to the plugin binary. Empty: openoma-plugin-<name> beside the
+	// host binary, then on PATH.
+	Path string   `mapstructure:"path"`
+	Args []string `mapstructure:"args"`
+	// Env lists extra NAME=value pairs for the plugin process.
+	Env []string `mapstructure:"env"`
+	// SHA256 of the binary, hex. When set, a binary that does not match is
+	// refused.
+	SHA256 string `mapstructure:"sha256"`
+	// Hints are the execution hints routed to this plugin; "*" takes any.
+	Hints []string `mapstructure:"hints"`
+	// MaxConcurrency bounds the blocks running on this plugin at once.
+	MaxConcurrency int `mapstructure:"max_concurrency"`
+}
+
+// Routing says how blocks and conditions find their plugin.
+type Routing struct {
+	// DefaultPlugin runs blocks that carry no execution hints.
+	DefaultPlugin string `mapstructure:"default_plugin"`
+	// ConditionsPlugin judges description-only conditions.
+	ConditionsPlugin string `mapstructure:"conditions_plugin"`
+}
+
+// Engine tunes the scheduler.
+type Engine struct {
+	// CallTimeout bounds each call to a plugin (ExecuteBlock, ResumeBlock,
+	// CancelBlock, EvaluateCondition).
+	CallTimeout time.Duration `mapstructure:"call_timeout"`
+	// RestartBackoff is the first delay before restarting a crashed plugin;
+	// it doubles up to RestartBackoffMax.
+	RestartBackoff    time.Duration `mapstructure:"restart_backoff"`
+	RestartBackoffMax time.Duration `mapstructure:"restart_backoff_max"`
+}
+
+// Control configures the control API that CLI verbs use to reach a running
+// daemon.
+type Control struct {
+	// Socket is the unix socket path (mode 0600). Empty: <data_dir>/control.sock.
+	Socket string `mapstructure:"socket"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Address to serve /metrics on, e.g. 127.0.0.1:9464. Empty disables it.
+	Address string `mapstructure:"address"`
+}
