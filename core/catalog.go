@@ -196,3 +196,32 @@ func lookup[T any](m map[Ref]*T, kind Kind, ref string, name func(*T) string) (*
 	}
 	return best, nil
 }
+
+// Add adds an entity of any kind; see AddWorkBlock.
+func (c *Catalog) Add(e Entity, src Source) error {
+	switch t := e.(type) {
+	case *WorkBlock:
+		return c.AddWorkBlock(*t, src)
+	case *Flow:
+		return c.AddFlow(*t, src)
+	case *Contract:
+		return c.AddContract(*t, src)
+	}
+	return fmt.Errorf("cannot add %T to a catalog", e)
+}
+
+// Entities returns every entity: blocks, then flows, then contracts, each
+// ordered by name then version.
+func (c *Catalog) Entities() []Entity {
+	out := make([]Entity, 0, len(c.blocks)+len(c.flows)+len(c.contracts))
+	for _, b := range c.WorkBlocks() {
+		out = append(out, b)
+	}
+	for _, f := range c.Flows() {
+		out = append(out, f)
+	}
+	for _, k := range c.Contracts() {
+		out = append(out, k)
+	}
+	return out
+}

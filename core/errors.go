@@ -11,11 +11,11 @@ import (
 //
 //	flows/sprint.yaml: flow "Engineering Sprint Cycle" v1: edges[3].port_mappings[0].source_port: "pr_link" is not an output of block "Implementation" v1 (has: pull_request_url)
 type FieldError struct {
-	File    string // source file, if known
-	Line    int    // 1-based line in File, if known
-	Entity  string // e.g. `flow "Engineering Sprint Cycle" v1`; empty for file-level problems
-	Path    string // field path inside the entity, e.g. edges[3].target_id
-	Message string
+	File    string `json:"file,omitempty"`   // source file, if known
+	Line    int    `json:"line,omitempty"`   // 1-based line in File, if known
+	Entity  string `json:"entity,omitempty"` // e.g. `flow "Engineering Sprint Cycle" v1`; empty for file-level problems
+	Path    string `json:"path,omitempty"`   // field path inside the entity, e.g. edges[3].target_id
+	Message string `json:"message"`
 }
 
 func (e *FieldError) Error() string {
