@@ -22,8 +22,8 @@ type draft struct {
 	file   string
 	line   int
 	label  string // how errors name the entity
-	named  bool // the header decoded, so others may refer to it by name
-	bad    bool // a problem was reported; the entity is not catalogued
+	named  bool   // the header decoded, so others may refer to it by name
+	bad    bool   // a problem was reported; the entity is not catalogued
 	refs   []*pendingRef
 }
 
