@@ -2,12 +2,18 @@ package sdk
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/store"
 )
+
+// ErrUnavailable marks a call that failed because the plugin process is
+// gone (crashed, killed, restarting). The block it concerned is not failed:
+// the host resumes it when the plugin is back.
+var ErrUnavailable = errors.New("plugin unavailable")
 
 // ProtocolVersion is the version of the host↔plugin protocol. The handshake
 // refuses a plugin built for another version.
