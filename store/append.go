@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -75,6 +76,8 @@ func PrepareAppend(events []execution.Event, tail Tail, opts AppendOptions, now 
 		ev.Timestamp = ev.Timestamp.UTC()
 		if len(ev.Payload) == 0 {
 			ev.Payload = []byte("null")
+		} else if !json.Valid(ev.Payload) {
+			return nil, fmt.Errorf("%w: execution %s: %s event %s: payload is not valid JSON", ErrInvalid, execID, ev.EventType, ev.ID)
 		}
 		ev.Sequence = seq
 		ev.Position = 0
