@@ -82,6 +82,11 @@ func testConcurrentSameExecution(t *testing.T, s store.EventStore) {
 func testConcurrentManyExecutions(t *testing.T, s store.EventStore) {
 	const writers, perWriter = 6, 25
 	logs := make([]*logBuilder, writers)
+	ids := make([]uuid.UUID, writers)
+	for w := range writers {
+		logs[w] = newLog()
+		ids[w] = logs[w].id
+	}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
@@ -97,11 +102,8 @@ func testConcurrentManyExecutions(t *testing.T, s store.EventStore) {
 				t.Errorf("ListExecutions: %v", err)
 				return
 			}
-			for _, l := range logs {
-				if l == nil {
-					continue
-				}
-				evs, err := s.Events(context.Background(), l.id, 0)
+			for _, id := range ids {
+				evs, err := s.Events(context.Background(), id, 0)
 				if err != nil {
 					t.Errorf("Events: %v", err)
 					return
@@ -115,10 +117,6 @@ func testConcurrentManyExecutions(t *testing.T, s store.EventStore) {
 			}
 		}
 	})
-	for w := range writers {
-		l := newLog()
-		logs[w] = l
-	}
 	for w := range writers {
 		l := logs[w]
 		evs := []execution.Event{l.created()}
