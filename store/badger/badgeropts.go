@@ -1,0 +1,67 @@
+package badger
+
+import (
+	"fmt"
+	"strings"
+
+	dgbadger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/hashicorp/go-hclog"
+)
+
+// badgerOptions translates o (already defaulted) into Badger's options.
+func (o Options) badgerOptions(dir string) dgbadger.Options {
+	bo := dgbadger.DefaultOptions(dir)
+	if o.InMemory {
+		bo = dgbadger.DefaultOptions("").WithInMemory(true)
+	}
+	bo.SyncWrites = o.Durability == DurabilitySync
+	bo.MemTableSize = o.MemTableSize
+	bo.NumMemtables = o.NumMemtables
+	bo.BlockCacheSize = o.BlockCacheSize
+	bo.IndexCacheSize = o.IndexCacheSize
+	bo.ValueLogFileSize = o.ValueLogFileSize
+	bo.ValueThreshold = o.ValueThreshold
+	if o.InMemory {
+		// Without a value log every value must fit inline.
+		bo.ValueThreshold = maxInMemoryValue
+	}
+	bo.NumCompactors = o.NumCompactors
+	bo.BaseTableSize = o.BaseTableSize
+	// Level 1 holds a few tables; deeper levels grow tenfold as usual.
+	bo.BaseLevelSize = 5 * o.BaseTableSize
+	// Flushing stalls writes only when L0 is far behind; keep the stall
+	// threshold at Badger's default ratio.
+	bo.NumLevelZeroTables = 5
+	bo.NumLevelZeroTablesStall = 15
+	bo.NumGoroutines = 2
+	// The writer goroutine serialises every write, so Badger's conflict
+	// detection would only cost memory and time.
+	bo.DetectConflicts = false
+	bo.NumVersionsToKeep = 1
+	bo.Compression = options.Snappy
+	bo.MetricsEnabled = false
+	if !o.SkipTableVerification && !o.InMemory {
+		bo.ChecksumVerificationMode = options.OnTableRead
+	}
+	bo.Logger = badgerLogger{o.Logger}
+	return bo
+}
+
+// maxInMemoryValue is the largest encoded event an in-memory store holds:
+// Badger's largest inline value.
+const maxInMemoryValue = 1 << 20
+
+// badgerLogger sends Badger's log lines to an hclog.Logger. Badger's INFO
+// lines (table counts at open, compactions) are routine, so they become
+// Debug.
+type badgerLogger struct{ l hclog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(line(f, a)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(line(f, a)) }
+func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(line(f, a)) }
+func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Trace(line(f, a)) }
+
+func line(f string, a []any) string {
+	return strings.TrimSpace(fmt.Sprintf(f, a...))
+}

@@ -1,0 +1,44 @@
+// Package badger is the durable EventStore: an append-only execution log in
+// an embedded Badger database (github.com/dgraph-io/badger/v4) kept in one
+// local data directory, so the host needs no server.
+//
+// # Guarantees
+//
+// An Append that returned success is on disk: in the default Sync
+// durability mode the store fsyncs before it acknowledges, and the events,
+// their indexes and the execution summary are written in one Badger
+// transaction, so a crash (kill -9, power loss) leaves either all of an
+// append or none of it. Nothing stored is ever rewritten: events are keyed
+// by execution and sequence and only ever added.
+//
+// # Group commit
+//
+// One goroutine, the writer, owns every write. Append hands its events to
+// the writer and waits; the writer drains everything queued, checks and
+// writes all of it in one (or a few) Badger transactions, fsyncs once and
+// then acknowledges each caller with its own result. Concurrent appenders
+// therefore share fsyncs; Stats reports how many appends each fsync carried.
+//
+// # Key layout
+//
+// Every key starts with a one-byte namespace (see keys.go):
+//
+//	0x01 execution(16) sequence(8)        → event (codec.go)
+//	0x02 event id(16)                     → execution(16) sequence(8)
+//	0x03 execution(16)                    → execution summary
+//	0x04 created position(8) execution(16) → ∅   open executions
+//	0x05 created position(8) execution(16) → ∅   all executions
+//	0x06 parent(16) position(8) execution(16) → ∅
+//	0x07 definition(16) position(8) execution(16) → ∅
+//	0x08 position(8)                      → execution(16) sequence(8)
+//
+// Integers are big-endian so that Badger's byte order is numeric order: an
+// execution's events iterate in sequence order, its tail is one reverse seek
+// away, and the position log iterates in store order for subscriptions.
+//
+// # Memory
+//
+// Badger's defaults reserve hundreds of MiB (64 MiB memtables, a 256 MiB
+// block cache, 1 GiB value-log files). DefaultOptions picks small, bounded
+// values; see Options for what an operator may tune.
+package badger

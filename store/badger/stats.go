@@ -1,0 +1,39 @@
+package badger
+
+import "sync/atomic"
+
+// Stats counts the writer's work since the store was opened.
+type Stats struct {
+	// Appends is the number of Append calls that stored events.
+	Appends uint64
+	// Events is the number of events they stored.
+	Events uint64
+	// NoOps is the number of Append calls answered from already stored
+	// events (idempotent retries).
+	NoOps uint64
+	// Commits is the number of Badger transactions committed; in sync mode
+	// each is one fsync of the write-ahead log.
+	Commits uint64
+}
+
+// AppendsPerCommit is the average group-commit size.
+func (s Stats) AppendsPerCommit() float64 {
+	if s.Commits == 0 {
+		return 0
+	}
+	return float64(s.Appends+s.NoOps) / float64(s.Commits)
+}
+
+type counters struct {
+	appends, events, noops, commits atomic.Uint64
+}
+
+// Stats returns the counters; it is cheap and safe to call at any time.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Appends: s.stats.appends.Load(),
+		Events:  s.stats.events.Load(),
+		NoOps:   s.stats.noops.Load(),
+		Commits: s.stats.commits.Load(),
+	}
+}
