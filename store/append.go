@@ -1,7 +1,7 @@
 package store
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,16 +20,17 @@ type Tail struct {
 
 // PrepareAppend checks a batch against the rules every store enforces and
 // returns it ready to store: sequences numbered on from tail, missing ids
-// and timestamps filled. Implementations call it inside the same critical
-// section or transaction that writes the batch, so the checks and the write
-// are atomic. Position is left to the implementation. The rules:
+// and timestamps filled, timestamps in UTC. Implementations call it inside
+// the same critical section or transaction that writes the batch, so the
+// checks and the write are atomic. Position is left to the implementation.
 //
-//   - the batch is non-empty and all events belong to one execution;
-//   - every event type is one of the ten;
-//   - a log starts with exactly one created event, and only there;
-//   - the expected sequence, if given, equals tail.LastSequence (ErrConflict);
-//   - nothing but administrative events follows a terminal event, stored
-//     or earlier in the batch (ErrFinal).
+// The batch must be non-empty, hold no id twice, and match the expected
+// sequence if one is given (ErrConflict). Each event must then pass
+// execution.LogTail.Next — one execution, a known type, created first and
+// only first, JSON payloads — (ErrInvalid), and nothing but administrative
+// events may follow a terminal event, stored or earlier in the batch
+// (ErrFinal). Errors wrap both the store sentinel and the
+// *execution.LogError that says which event broke which rule.
 func PrepareAppend(events []execution.Event, tail Tail, opts AppendOptions, now time.Time) ([]execution.Event, error) {
 	if len(events) == 0 {
 		return nil, fmt.Errorf("%w: no events", ErrInvalid)
@@ -39,34 +40,23 @@ func PrepareAppend(events []execution.Event, tail Tail, opts AppendOptions, now 
 	}
 	execID := events[0].ExecutionID
 	if execID == uuid.Nil {
-		return nil, fmt.Errorf("%w: event has no execution_id", ErrInvalid)
+		return nil, fmt.Errorf("%w: event %s (%s) has no execution_id", ErrInvalid, events[0].ID, events[0].EventType)
 	}
 	if opts.ExpectedSequence != nil && *opts.ExpectedSequence != tail.LastSequence {
 		return nil, fmt.Errorf("%w: execution %s: expected sequence %d, last is %d",
 			ErrConflict, execID, *opts.ExpectedSequence, tail.LastSequence)
 	}
+	log := execution.LogTail{ExecutionID: execID, LastSequence: tail.LastSequence, Terminal: tail.Terminal}
 	out := make([]execution.Event, len(events))
-	terminal := tail.Terminal
 	for i, ev := range events {
-		if ev.ExecutionID != execID {
-			return nil, fmt.Errorf("%w: one append holds events of executions %s and %s", ErrInvalid, execID, ev.ExecutionID)
-		}
-		if !ev.EventType.Valid() {
-			return nil, fmt.Errorf("%w: execution %s: unknown event type %q", ErrInvalid, execID, ev.EventType)
-		}
-		seq := tail.LastSequence + uint64(i) + 1
-		if (seq == 1) != (ev.EventType == execution.EventCreated) {
-			if seq == 1 {
-				return nil, fmt.Errorf("%w: execution %s: first event is %s, want created", ErrInvalid, execID, ev.EventType)
+		next, err := log.Next(&ev)
+		if err != nil {
+			if errors.Is(err, execution.ErrAfterTerminal) {
+				return nil, fmt.Errorf("%w: %w", ErrFinal, err)
 			}
-			return nil, fmt.Errorf("%w: execution %s: created may only be the first event (sequence %d)", ErrInvalid, execID, seq)
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
-		if terminal && !ev.IsAdministrative() {
-			return nil, fmt.Errorf("%w: execution %s: cannot append %s after its terminal event", ErrFinal, execID, ev.EventType)
-		}
-		if ev.EventType.IsTerminal() {
-			terminal = true
-		}
+		log = next
 		if ev.ID == uuid.Nil {
 			ev.ID = uuid.New()
 		}
@@ -76,10 +66,8 @@ func PrepareAppend(events []execution.Event, tail Tail, opts AppendOptions, now 
 		ev.Timestamp = ev.Timestamp.UTC()
 		if len(ev.Payload) == 0 {
 			ev.Payload = []byte("null")
-		} else if !json.Valid(ev.Payload) {
-			return nil, fmt.Errorf("%w: execution %s: %s event %s: payload is not valid JSON", ErrInvalid, execID, ev.EventType, ev.ID)
 		}
-		ev.Sequence = seq
+		ev.Sequence = log.LastSequence
 		ev.Position = 0
 		out[i] = ev
 	}
