@@ -54,6 +54,7 @@ func (f *fileDecoder) decodeEntity(v *value, want Kind) *draft {
 	dr := &draft{file: f.name, line: v.line}
 	f.drafts = append(f.drafts, dr)
 	d := &entityDecoder{file: f, draft: dr, label: fmt.Sprintf("entity #%d", len(f.drafts))}
+	defer d.finish()
 	if v.kind != kindMap {
 		d.errorf(v, "", "expected an object (a work block, flow or contract), not %s", v.kind)
 		return dr
@@ -71,7 +72,6 @@ func (f *fileDecoder) decodeEntity(v *value, want Kind) *draft {
 	case KindContract:
 		dr.entity = d.contract(v)
 	}
-	dr.label = d.label
 	return dr
 }
 
@@ -129,12 +129,18 @@ func (d *entityDecoder) detectKind(v *value, want Kind) (Kind, bool) {
 func (d *entityDecoder) header(v *value, kind Kind) (id uuid.UUID, version int, name string) {
 	name = d.requiredText(v, "name", "")
 	version = 1
+	versionOK := true
 	if vv := v.get("version"); vv != nil {
+		before := len(d.errs)
 		version = d.integer(vv, "version")
+		versionOK = len(d.errs) == before
 	}
-	if name != "" {
+	switch {
+	case name != "" && versionOK:
 		d.label = Describe(kind, name, version)
 		d.draft.named = true
+	case name != "":
+		d.label = fmt.Sprintf("%s %q", kind.label(), name)
 	}
 	switch iv := v.get("id"); {
 	case iv != nil && iv.kind != kindNull:

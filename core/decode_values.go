@@ -17,6 +17,7 @@ type entityDecoder struct {
 	file  *fileDecoder
 	draft *draft
 	label string // e.g. `flow "Sprint" v1`
+	errs  []*FieldError
 }
 
 func (d *entityDecoder) errorf(v *value, path, format string, args ...any) {
@@ -25,7 +26,18 @@ func (d *entityDecoder) errorf(v *value, path, format string, args ...any) {
 		line = v.line
 	}
 	d.draft.bad = true
-	d.file.add(&FieldError{File: d.file.name, Line: line, Entity: d.label, Path: path, Message: fmt.Sprintf(format, args...)})
+	// The entity's label is known only once its name and version are read,
+	// so problems are held until the entity is done (see finish).
+	d.errs = append(d.errs, &FieldError{File: d.file.name, Line: line, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// finish labels the entity's problems and hands them to the file.
+func (d *entityDecoder) finish() {
+	d.draft.label = d.label
+	for _, e := range d.errs {
+		e.Entity = d.label
+		d.file.add(e)
+	}
 }
 
 func join(path, key string) string {
