@@ -50,5 +50,33 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+## proto: regenerate pluginproto/*.pb.go; installs its pinned tools into ./bin/tools
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+BUF_VERSION                := v1.75.0
+PROTO_TOOLS := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
+	$(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) \
+	$(TOOLS)/.buf-$(BUF_VERSION)
+
+proto: $(PROTO_TOOLS)
+	cd pluginproto && PATH="$(TOOLS):$$PATH" $(TOOLS)/buf generate
+
+# Each tool is installed once per pinned version; the stamp file records
+# which version ./bin/tools holds, so bumping a version reinstalls it.
+$(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	@touch $@
+
+$(TOOLS)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	@touch $@
+
+$(TOOLS)/.buf-$(BUF_VERSION):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	@touch $@
+
 clean:
 	rm -rf $(BIN) $(DATA_DIR)

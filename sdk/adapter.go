@@ -43,6 +43,10 @@ type ExecuteRequest struct {
 	Node            core.NodeReference
 	Inputs          map[string]any
 	Attempt         int
+	// Sequence is the sequence of the last event the host appended to the
+	// execution (its created event), so an Emitter can use optimistic
+	// concurrency without reading the log first; 0 means unknown.
+	Sequence uint64
 	// Store is the event store to record the execution in. Across the
 	// plugin boundary it is the host's store, brokered over gRPC.
 	Store store.EventStore
@@ -85,7 +89,14 @@ type ConditionRequest struct {
 	FlowExecutionID uuid.UUID
 	Condition       core.Condition
 	Context         ConditionContext
-	Store           store.EventStore
+	// EdgeIndex is the edge's index in the flow definition, and
+	// SourceExecutionID the block execution whose completion raised the
+	// question (uuid.Nil for entry edges): a deferred decision records both.
+	EdgeIndex         int
+	SourceExecutionID uuid.UUID
+	// Store is the host's store, to record a deferred decision on the flow
+	// execution's log (see Decide); nil when the host sends none.
+	Store store.EventStore
 }
 
 // ConditionResult is an adapter's answer. When Pending is true the decision

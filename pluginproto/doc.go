@@ -1,0 +1,18 @@
+// Package pluginproto holds the wire protocol between the openoma host and
+// its adapter plugins: the .proto files and the Go code generated from them
+// (regenerate with `make proto`; never edit *.pb.go by hand).
+//
+// Two services:
+//
+//   - Adapter (adapter.proto), served by a plugin: Describe, ExecuteBlock,
+//     ResumeBlock, CancelBlock, EvaluateCondition.
+//   - EventStore (eventstore.proto), served by the host over go-plugin's
+//     GRPCBroker so a plugin records its events in the host's log.
+//
+// Definitions, inputs and events cross the wire as canonical JSON bytes, not
+// as protobuf re-models of every field, so the core model stays the single
+// source of truth. Errors carry an ErrorDetail (errors.proto) naming the
+// sentinel error they stand for.
+//
+// Plugin authors never import this package: the sdk package wraps it.
+package pluginproto
