@@ -146,6 +146,8 @@ func (o Options) check() error {
 		return fmt.Errorf("store option value_log_file_size: %d, want 1 MiB up to 2 GiB", o.ValueLogFileSize)
 	case o.ValueThreshold < 1 || o.ValueThreshold > 1<<20:
 		return fmt.Errorf("store option value_threshold: %d, want 1 B up to 1 MiB", o.ValueThreshold)
+	case !o.InMemory && o.ValueThreshold >= o.MemTableSize*15/100:
+		return fmt.Errorf("store option value_threshold: %d must be below 15%% of mem_table_size (%d)", o.ValueThreshold, o.MemTableSize)
 	case o.NumCompactors < 2:
 		return fmt.Errorf("store option num_compactors: %d, want at least 2", o.NumCompactors)
 	case o.GCDiscardRatio <= 0 || o.GCDiscardRatio >= 1:
