@@ -1,0 +1,175 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/control/controlpb"
+)
+
+// ErrNoDaemon: nothing is serving the control socket; the CLI then runs an
+// embedded host.
+var ErrNoDaemon = errors.New("no openoma-host daemon is running")
+
+// Client calls a running daemon.
+type Client struct {
+	conn *grpc.ClientConn
+	api  controlpb.ControlClient
+}
+
+// Dial connects to the daemon at socket, or returns ErrNoDaemon when no
+// daemon is listening there.
+func Dial(ctx context.Context, socket string) (*Client, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf("%w (socket %s)", ErrNoDaemon, socket)
+		}
+		return nil, fmt.Errorf("control socket %s: %w", socket, err)
+	}
+	c.Close()
+	conn, err := grpc.NewClient("unix://"+socket,
+		grpc.WithTransportCredentials(peerCreds{}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", socket, err)
+	}
+	return &Client{conn: conn, api: controlpb.NewControlClient(conn)}, nil
+}
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// fromStatus maps gRPC codes back onto the package's errors.
+func fromStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	var base error
+	switch st.Code() {
+	case codes.NotFound:
+		base = ErrNotFound
+	case codes.InvalidArgument:
+		base = ErrInvalid
+	case codes.PermissionDenied:
+		base = ErrDenied
+	case codes.Canceled:
+		base = context.Canceled
+	case codes.Unavailable:
+		base = ErrNoDaemon
+	default:
+		return errors.New(st.Message())
+	}
+	return fmt.Errorf("%s: %w", st.Message(), base)
+}
+
+// Report is one report message: the execution id, the report as JSON, and
+// whether the execution has ended (or, without wait, the only message).
+type Report struct {
+	ExecutionID string
+	JSON        json.RawMessage
+	Final       bool
+}
+
+// Run starts ref with inputs; onReport is called with the first report and,
+// with wait, every change until the execution ends. It returns the last.
+func (c *Client) Run(ctx context.Context, ref string, inputs map[string]any, wait bool, onReport func(Report)) (Report, error) {
+	in, err := json.Marshal(inputs)
+	if err != nil {
+		return Report{}, fmt.Errorf("encode inputs: %w", err)
+	}
+	stream, err := c.api.Run(ctx, &controlpb.RunRequest{Ref: ref, InputsJson: in, Wait: wait})
+	if err != nil {
+		return Report{}, fromStatus(err)
+	}
+	var last Report
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return last, nil
+		}
+		if err != nil {
+			return last, fromStatus(err)
+		}
+		last = Report{ExecutionID: m.ExecutionId, JSON: m.ReportJson, Final: m.Final}
+		if onReport != nil {
+			onReport(last)
+		}
+	}
+}
+
+// Status returns an execution's report, or recent executions for "".
+func (c *Client) Status(ctx context.Context, executionID string) (Report, error) {
+	m, err := c.api.Status(ctx, &controlpb.StatusRequest{ExecutionId: executionID})
+	if err != nil {
+		return Report{}, fromStatus(err)
+	}
+	return Report{ExecutionID: m.ExecutionId, JSON: m.ReportJson, Final: m.Final}, nil
+}
+
+// Events calls fn for each event of an execution and its descendants.
+func (c *Client) Events(ctx context.Context, executionID string, after uint64, follow bool, fn func(execution.Event) error) error {
+	stream, err := c.api.Events(ctx, &controlpb.EventsRequest{ExecutionId: executionID, After: after, Follow: follow})
+	if err != nil {
+		return fromStatus(err)
+	}
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fromStatus(err)
+		}
+		var ev execution.Event
+		if err := json.Unmarshal(m.EventJson, &ev); err != nil {
+			return fmt.Errorf("decode event: %w", err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+}
+
+// Cancel aborts an execution.
+func (c *Client) Cancel(ctx context.Context, executionID, reason string) error {
+	_, err := c.api.Cancel(ctx, &controlpb.CancelRequest{ExecutionId: executionID, Reason: reason})
+	return fromStatus(err)
+}
+
+// Plugins returns the daemon's plugin status as JSON.
+func (c *Client) Plugins(ctx context.Context) (json.RawMessage, error) {
+	m, err := c.api.Plugins(ctx, &controlpb.PluginsRequest{})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return m.PluginsJson, nil
+}
+
+// Task sends one task verb with a JSON request and returns the JSON answer.
+func (c *Client) Task(ctx context.Context, verb string, request any) (json.RawMessage, error) {
+	b, err := json.Marshal(request)
+	if err != nil {
+		return nil, fmt.Errorf("encode task request: %w", err)
+	}
+	m, err := c.api.Task(ctx, &controlpb.TaskRequest{Verb: verb, RequestJson: b})
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	return m.ResponseJson, nil
+}

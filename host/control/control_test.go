@@ -1,0 +1,251 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/execution"
+)
+
+// fakeBackend is an in-memory Backend whose executions finish after a set
+// number of reports, so streaming and waiting can be observed.
+type fakeBackend struct {
+	mu        sync.Mutex
+	runs      map[uuid.UUID]int // reports served so far
+	cancelled map[uuid.UUID]Caller
+	taskBy    Caller
+}
+
+func newFake() *fakeBackend {
+	return &fakeBackend{runs: map[uuid.UUID]int{}, cancelled: map[uuid.UUID]Caller{}}
+}
+
+func (f *fakeBackend) Start(_ context.Context, ref string, inputs map[string]any) (uuid.UUID, error) {
+	if ref == "missing" {
+		return uuid.Nil, fmt.Errorf(`no flow "missing" in the catalog: %w`, ErrNotFound)
+	}
+	id := uuid.New()
+	f.mu.Lock()
+	f.runs[id] = 0
+	f.mu.Unlock()
+	return id, nil
+}
+
+func (f *fakeBackend) Report(_ context.Context, id uuid.UUID) (any, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, ok := f.runs[id]
+	if !ok {
+		return nil, false, ErrNotFound
+	}
+	f.runs[id] = n + 1
+	done := n >= 2
+	state := "in_progress"
+	if done {
+		state = "completed"
+	}
+	return map[string]any{"execution_id": id, "state": state, "step": n}, done, nil
+}
+
+func (f *fakeBackend) Recent(context.Context) (any, error) { return []string{"a"}, nil }
+
+func (f *fakeBackend) Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error {
+	for i := after + 1; i <= 3; i++ {
+		if err := send(execution.Event{ID: uuid.New(), ExecutionID: id, EventType: execution.EventProgress, Sequence: i}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeBackend) Cancel(_ context.Context, id uuid.UUID, _ string, by Caller) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.runs[id]; !ok {
+		return ErrNotFound
+	}
+	f.cancelled[id] = by
+	return nil
+}
+
+func (f *fakeBackend) Plugins(context.Context) (any, error) {
+	return []map[string]any{{"name": "shell"}}, nil
+}
+
+func (f *fakeBackend) Task(_ context.Context, verb string, req json.RawMessage, by Caller) (any, error) {
+	f.mu.Lock()
+	f.taskBy = by
+	f.mu.Unlock()
+	if verb == "complete" {
+		return nil, fmt.Errorf("task t1: only alice may act: %w", ErrDenied)
+	}
+	return map[string]any{"verb": verb, "request": req}, nil
+}
+
+func serve(t *testing.T, b Backend) (string, *Client) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "control.sock")
+	l, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := NewServer(b, nil)
+	srv.PollInterval = 5 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	c, err := Dial(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return sock, c
+}
+
+func TestRunWaitStreamsUntilDone(t *testing.T) {
+	_, c := serve(t, newFake())
+	var seen []Report
+	last, err := c.Run(context.Background(), "flow@1", map[string]any{"x": 1}, true, func(r Report) { seen = append(seen, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !last.Final || len(seen) != 3 {
+		t.Fatalf("got %d reports, last final=%v; want 3 ending final", len(seen), last.Final)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(last.JSON, &rep); err != nil || rep["state"] != "completed" {
+		t.Fatalf("last report %s (%v)", last.JSON, err)
+	}
+}
+
+func TestRunNoWaitReturnsAtOnce(t *testing.T) {
+	_, c := serve(t, newFake())
+	last, err := c.Run(context.Background(), "flow@1", nil, false, nil)
+	if err != nil || !last.Final || last.ExecutionID == "" {
+		t.Fatalf("Run = %+v, %v", last, err)
+	}
+}
+
+func TestErrorsKeepTheirMeaning(t *testing.T) {
+	_, c := serve(t, newFake())
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		call func() error
+		want error
+	}{
+		{"unknown ref", func() error { _, err := c.Run(ctx, "missing", nil, false, nil); return err }, ErrNotFound},
+		{"unknown execution", func() error { _, err := c.Status(ctx, uuid.NewString()); return err }, ErrNotFound},
+		{"bad id", func() error { _, err := c.Status(ctx, "nope"); return err }, ErrInvalid},
+		{"cancel unknown", func() error { return c.Cancel(ctx, uuid.NewString(), "x") }, ErrNotFound},
+		{"denied", func() error { _, err := c.Task(ctx, "complete", map[string]string{"id": "t1"}); return err }, ErrDenied},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want errors.Is %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCallerIdentityComesFromTheSocket(t *testing.T) {
+	f := newFake()
+	_, c := serve(t, f)
+	last, err := c.Run(context.Background(), "flow", nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cancel(context.Background(), last.ExecutionID, "stop"); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	by := f.cancelled[uuid.MustParse(last.ExecutionID)]
+	if by.UID != os.Getuid() || by.PID != os.Getpid() || by.User == "" {
+		t.Fatalf("caller = %+v, want uid %d pid %d", by, os.Getuid(), os.Getpid())
+	}
+}
+
+func TestEventsAndPlugins(t *testing.T) {
+	_, c := serve(t, newFake())
+	var seqs []uint64
+	if err := c.Events(context.Background(), uuid.NewString(), 1, false, func(e execution.Event) error {
+		seqs = append(seqs, e.Sequence)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 2 || seqs[0] != 2 {
+		t.Fatalf("sequences %v, want [2 3]", seqs)
+	}
+	p, err := c.Plugins(context.Background())
+	if err != nil || string(p) != `[{"name":"shell"}]` {
+		t.Fatalf("Plugins = %s, %v", p, err)
+	}
+}
+
+func TestSocketIsPrivateAndExclusive(t *testing.T) {
+	sock, _ := serve(t, newFake())
+	st, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("socket mode %v, want 0600", st.Mode().Perm())
+	}
+	if _, err := Listen(sock); err == nil {
+		t.Fatal("a second Listen on a served socket succeeded")
+	}
+}
+
+func TestStaleSocketIsReplacedAndMissingDaemonReported(t *testing.T) {
+	dir, err := os.MkdirTemp("", "ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "control.sock")
+	if _, err := Dial(context.Background(), sock); !errors.Is(err, ErrNoDaemon) {
+		t.Fatalf("Dial without daemon: %v, want ErrNoDaemon", err)
+	}
+	l, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a killed daemon: the file stays, nobody listens.
+	l.(interface{ SetUnlinkOnClose(bool) }).SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := Dial(context.Background(), sock); !errors.Is(err, ErrNoDaemon) {
+		t.Fatalf("Dial on stale socket: %v, want ErrNoDaemon", err)
+	}
+	l2, err := Listen(sock)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	l2.Close()
+}

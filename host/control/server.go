@@ -1,0 +1,257 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/control/controlpb"
+)
+
+// Backend is what the control API serves; the host implements it.
+type Backend interface {
+	// Start records a new run of a flow or contract and returns its id.
+	Start(ctx context.Context, ref string, inputs map[string]any) (uuid.UUID, error)
+	// Report returns an execution's report (JSON-encodable) and whether
+	// the execution has ended.
+	Report(ctx context.Context, id uuid.UUID) (report any, done bool, err error)
+	// Recent lists recent top-level executions.
+	Recent(ctx context.Context) (any, error)
+	// Events streams the events of an execution and its descendants with
+	// position > after, calling send for each; with follow it keeps going
+	// until the execution ends or ctx is done.
+	Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error
+	Cancel(ctx context.Context, id uuid.UUID, reason string, by Caller) error
+	Plugins(ctx context.Context) (any, error)
+	// Task handles the manual plugin's task verbs; request and response
+	// are JSON.
+	Task(ctx context.Context, verb string, request json.RawMessage, by Caller) (any, error)
+}
+
+// ErrNotFound is returned by a Backend for an unknown execution or task.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalid is returned by a Backend for a request it refuses as malformed.
+var ErrInvalid = errors.New("invalid request")
+
+// ErrDenied is returned by a Backend when the caller may not act.
+var ErrDenied = errors.New("permission denied")
+
+// Server serves a Backend on a unix socket.
+type Server struct {
+	controlpb.UnimplementedControlServer
+	backend Backend
+	log     hclog.Logger
+	// PollInterval is how often Run re-reads a waited-for execution.
+	PollInterval time.Duration
+}
+
+// NewServer returns a server for b.
+func NewServer(b Backend, log hclog.Logger) *Server {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Server{backend: b, log: log.Named("control"), PollInterval: 100 * time.Millisecond}
+}
+
+// Listen creates the unix socket at path with mode 0600. A stale socket
+// left by a killed daemon is removed; one that answers is another running
+// daemon, and an error.
+func Listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("control socket %s: another openoma-host is serving it", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("control socket %s: remove stale socket: %w", path, err)
+		}
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Serve answers requests on l until ctx is done.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	g := grpc.NewServer(grpc.Creds(peerCreds{}))
+	controlpb.RegisterControlServer(g, s)
+	go func() {
+		<-ctx.Done()
+		stopped := make(chan struct{})
+		go func() { g.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(2 * time.Second):
+			g.Stop() // followers of long streams do not delay shutdown
+		}
+	}()
+	if err := g.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return fmt.Errorf("control API: %w", err)
+	}
+	return nil
+}
+
+// toStatus maps backend errors onto gRPC codes the client maps back.
+func toStatus(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, ErrInvalid):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, ErrDenied):
+		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, err.Error())
+	}
+	return status.Error(codes.Unknown, err.Error())
+}
+
+func parseID(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, status.Errorf(codes.InvalidArgument, "execution id %q is not a UUID", s)
+	}
+	return id, nil
+}
+
+func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServer[controlpb.ReportMessage]) error {
+	ctx := stream.Context()
+	inputs := map[string]any{}
+	if len(req.InputsJson) > 0 {
+		if err := json.Unmarshal(req.InputsJson, &inputs); err != nil {
+			return status.Errorf(codes.InvalidArgument, "inputs: not a JSON object: %v", err)
+		}
+	}
+	id, err := s.backend.Start(ctx, req.Ref, inputs)
+	if err != nil {
+		return toStatus(err)
+	}
+	if caller, ok := CallerFrom(ctx); ok {
+		s.log.Info("run started", "ref", req.Ref, "execution", id, "by", caller.String())
+	}
+	var last []byte
+	for {
+		rep, done, err := s.backend.Report(ctx, id)
+		if err != nil {
+			return toStatus(err)
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return status.Errorf(codes.Internal, "encode report: %v", err)
+		}
+		final := done || !req.Wait
+		if final || string(b) != string(last) {
+			if err := stream.Send(&controlpb.ReportMessage{ExecutionId: id.String(), ReportJson: b, Final: final}); err != nil {
+				return err
+			}
+			last = b
+		}
+		if final {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return toStatus(ctx.Err())
+		case <-time.After(s.PollInterval):
+		}
+	}
+}
+
+func (s *Server) Status(ctx context.Context, req *controlpb.StatusRequest) (*controlpb.ReportMessage, error) {
+	var rep any
+	var done bool
+	var err error
+	if req.ExecutionId == "" {
+		rep, err = s.backend.Recent(ctx)
+	} else {
+		var id uuid.UUID
+		if id, err = parseID(req.ExecutionId); err != nil {
+			return nil, err
+		}
+		rep, done, err = s.backend.Report(ctx, id)
+	}
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "encode report: %v", err)
+	}
+	return &controlpb.ReportMessage{ExecutionId: req.ExecutionId, ReportJson: b, Final: done}, nil
+}
+
+func (s *Server) Events(req *controlpb.EventsRequest, stream grpc.ServerStreamingServer[controlpb.EventMessage]) error {
+	id, err := parseID(req.ExecutionId)
+	if err != nil {
+		return err
+	}
+	err = s.backend.Events(stream.Context(), id, req.After, req.Follow, func(ev execution.Event) error {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		return stream.Send(&controlpb.EventMessage{EventJson: b})
+	})
+	return toStatus(err)
+}
+
+func (s *Server) Cancel(ctx context.Context, req *controlpb.CancelRequest) (*controlpb.CancelResponse, error) {
+	id, err := parseID(req.ExecutionId)
+	if err != nil {
+		return nil, err
+	}
+	caller, _ := CallerFrom(ctx)
+	if err := s.backend.Cancel(ctx, id, req.Reason, caller); err != nil {
+		return nil, toStatus(err)
+	}
+	return &controlpb.CancelResponse{}, nil
+}
+
+func (s *Server) Plugins(ctx context.Context, _ *controlpb.PluginsRequest) (*controlpb.PluginsResponse, error) {
+	v, err := s.backend.Plugins(ctx)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "encode plugins: %v", err)
+	}
+	return &controlpb.PluginsResponse{PluginsJson: b}, nil
+}
+
+func (s *Server) Task(ctx context.Context, req *controlpb.TaskRequest) (*controlpb.TaskResponse, error) {
+	caller, _ := CallerFrom(ctx)
+	v, err := s.backend.Task(ctx, req.Verb, req.RequestJson, caller)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "encode task response: %v", err)
+	}
+	return &controlpb.TaskResponse{ResponseJson: b}, nil
+}
