@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -180,6 +181,16 @@ assessment_bindings:
 			name:  "YAML values JSON cannot hold",
 			files: []File{{"n.yaml", []byte("kind: flow\nname: F\nexpected_outcome: .nan\n")}},
 			want:  []string{`n.yaml:3: ".nan" is not a finite number (JSON has no infinity or NaN)`},
+		},
+		{
+			name:  "YAML alias bomb",
+			files: []File{{"bomb.yaml", []byte("a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n")}},
+			want:  []string{`bomb.yaml:5: aliases expand to more than 100000 values`},
+		},
+		{
+			name:  "nested too deeply",
+			files: []File{{"deep.json", []byte(strings.Repeat("[", 1001) + strings.Repeat("]", 1001))}},
+			want:  []string{`deep.json:1: nested more than 1000 levels deep`},
 		},
 		{
 			name:  "a document that is not an object",

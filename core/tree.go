@@ -92,10 +92,12 @@ func (v *value) plainValue() any {
 	}
 }
 
-// Limits that keep hostile input from exhausting the stack or memory.
+// Limits that keep hostile input from exhausting the stack or memory. The
+// number of values is otherwise bounded by the size of the input, except
+// where YAML aliases repeat a subtree ("billion laughs").
 const (
-	maxDepth  = 1000      // nesting of lists and objects
-	maxValues = 1_000_000 // values in one document, after YAML alias expansion
+	maxDepth       = 1000    // nesting of lists and objects
+	maxAliasValues = 100_000 // values copied by expanding YAML aliases, per file
 )
 
 // syntaxError is a malformed document; line is 0 when unknown.
@@ -138,10 +140,9 @@ func parseJSON(data []byte) (*value, error) {
 }
 
 type jsonParser struct {
-	data   []byte
-	dec    *json.Decoder
-	lines  lineIndex
-	values int
+	data  []byte
+	dec   *json.Decoder
+	lines lineIndex
 }
 
 // start returns the offset of the next token: the decoder's offset points
@@ -180,9 +181,6 @@ func (p *jsonParser) parse(depth int) (*value, error) {
 	tok, line, err := p.token()
 	if err != nil {
 		return nil, err
-	}
-	if p.values++; p.values > maxValues {
-		return nil, &syntaxError{line: line, msg: fmt.Sprintf("document has more than %d values", maxValues)}
 	}
 	v := &value{line: line}
 	switch t := tok.(type) {
@@ -260,6 +258,7 @@ func parseYAML(data []byte) (docs []*value, err error) {
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
+	c := &yamlConverter{}
 	for {
 		var n yaml.Node
 		if err := dec.Decode(&n); err != nil {
@@ -268,7 +267,6 @@ func parseYAML(data []byte) (docs []*value, err error) {
 			}
 			return nil, yamlSyntaxError(err)
 		}
-		c := &yamlConverter{}
 		v, err := c.convert(&n, 0)
 		if err != nil {
 			return nil, err
@@ -291,7 +289,9 @@ func yamlSyntaxError(err error) error {
 }
 
 type yamlConverter struct {
-	values int
+	aliasDepth  int // > 0 while inside an alias's expansion
+	aliasLine   int // line of the outermost alias being expanded
+	aliasValues int
 }
 
 func (c *yamlConverter) fail(n *yaml.Node, format string, args ...any) error {
@@ -299,8 +299,10 @@ func (c *yamlConverter) fail(n *yaml.Node, format string, args ...any) error {
 }
 
 func (c *yamlConverter) convert(n *yaml.Node, depth int) (*value, error) {
-	if c.values++; c.values > maxValues {
-		return nil, c.fail(n, "document has more than %d values (after expanding aliases)", maxValues)
+	if c.aliasDepth > 0 {
+		if c.aliasValues++; c.aliasValues > maxAliasValues {
+			return nil, &syntaxError{line: c.aliasLine, msg: fmt.Sprintf("aliases expand to more than %d values", maxAliasValues)}
+		}
 	}
 	if depth > maxDepth {
 		return nil, c.fail(n, "nested more than %d levels deep", maxDepth)
@@ -315,7 +317,12 @@ func (c *yamlConverter) convert(n *yaml.Node, depth int) (*value, error) {
 		if n.Alias == nil {
 			return nil, c.fail(n, "alias *%s refers to nothing", n.Value)
 		}
+		if c.aliasDepth == 0 {
+			c.aliasLine = n.Line
+		}
+		c.aliasDepth++
 		v, err := c.convert(n.Alias, depth+1)
+		c.aliasDepth--
 		if v != nil {
 			cp := *v
 			cp.line = n.Line
