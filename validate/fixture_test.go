@@ -1,6 +1,7 @@
 package validate_test
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -12,12 +13,20 @@ import (
 // fixed ids so error texts are stable. Tests take a fresh one and break it.
 type fixture struct {
 	triage, impl, review, verdict core.WorkBlock
-	sprint, release                core.Flow
-	launch, infra                  core.Contract
+	sprint, release               core.Flow
+	launch, infra                 core.Contract
 }
 
 func id(n int) uuid.UUID {
 	return uuid.MustParse(fmt.Sprintf("00000000-0000-0000-0000-%012d", n))
+}
+
+// seqID is a cheap distinct id for large generated flows.
+func seqID(n int) uuid.UUID {
+	var u uuid.UUID
+	binary.BigEndian.PutUint64(u[8:], uint64(n))
+	u[0] = 0xff // apart from the fixture's ids
+	return u
 }
 
 func port(name string) core.PortDescriptor {
