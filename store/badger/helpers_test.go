@@ -1,6 +1,7 @@
 package badger_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/openoma/openoma/store/badger"
@@ -21,4 +22,14 @@ func openDir(t testing.TB, dir string, opts badger.Options) *badger.Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// verify runs the store's consistency check and fails the test on damage.
+func verify(t testing.TB, s *badger.Store) badger.VerifyReport {
+	t.Helper()
+	rep, err := s.Verify(context.Background())
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return rep
 }

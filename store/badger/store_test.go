@@ -127,6 +127,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	s = openDir(t, dir, badger.Options{})
+	verify(t, s)
 	if after := snapshot(t, s, ids, filters); after != before {
 		t.Fatalf("after reopening:\n%s\nwant:\n%s", after, before)
 	}
@@ -394,6 +395,7 @@ func TestBatchSplitsWhenTooBig(t *testing.T) {
 		t.Errorf("a failed oversized append left %d events, want 1", len(evs))
 	}
 	mustAppend(t, s, l.progress(1)) // the store still works
+	verify(t, s)
 }
 
 func TestBackupRestore(t *testing.T) {
@@ -419,6 +421,9 @@ func TestBackupRestore(t *testing.T) {
 			dst := open()
 			if err := dst.Restore(context.Background(), strings.NewReader(buf.String())); err != nil {
 				t.Fatalf("Restore: %v", err)
+			}
+			if got, want := verify(t, dst), verify(t, src); got != want {
+				t.Errorf("restored store: %+v, want %+v", got, want)
 			}
 			if got, want := snapshot(t, dst, ids, filters), snapshot(t, src, ids, filters); got != want {
 				t.Fatalf("restored store differs:\n%s\nwant:\n%s", got, want)
