@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/store"
+)
+
+// Sentinel errors of the engine's API.
+var (
+	// ErrUnknownDefinition: no flow or contract matches the reference.
+	ErrUnknownDefinition = errors.New("no such definition")
+	// ErrEnded: the execution already reached a terminal state.
+	ErrEnded = errors.New("execution has already ended")
+)
+
+// StartOption adjusts StartFlow and StartContract.
+type StartOption func(*startOptions)
+
+type startOptions struct {
+	id uuid.UUID
+}
+
+// WithExecutionID makes the new execution use id instead of a random one.
+// Starting twice with the same id starts one execution: a client that
+// retries a submission it is unsure about uses it.
+func WithExecutionID(id uuid.UUID) StartOption { return func(o *startOptions) { o.id = id } }
+
+// StartFlow records a new execution of a flow, named as people write it
+// ("Name", "Name@3", "<uuid>", "<uuid>@3"; without a version, the latest),
+// and returns its id once its created event is stored. A flow that cannot
+// run (a cycle, a missing block, a bad retry policy or condition) is
+// refused before anything is recorded.
+func (e *Engine) StartFlow(ctx context.Context, ref string, inputs map[string]any, opts ...StartOption) (uuid.UUID, error) {
+	f, err := e.catalog.LookupFlow(ref)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("%w: %w", ErrUnknownDefinition, err)
+	}
+	if _, err := e.planByRef(f.ID, f.Version); err != nil {
+		return uuid.Nil, err
+	}
+	return e.start(ctx, execution.Created{
+		Kind: execution.KindFlow, FlowID: f.ID, FlowVersion: f.Version, Inputs: inputs, Role: execution.RoleWork,
+	}, opts)
+}
+
+// StartContract records a new execution of a contract; see StartFlow. Its
+// run inputs go to every work flow, sub-contract and test flow, and to the
+// assessment flows. Every flow it may run, down its sub-contracts, is
+// checked first.
+func (e *Engine) StartContract(ctx context.Context, ref string, inputs map[string]any, opts ...StartOption) (uuid.UUID, error) {
+	k, err := e.catalog.LookupContract(ref)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("%w: %w", ErrUnknownDefinition, err)
+	}
+	if err := e.checkContract(k, nil); err != nil {
+		return uuid.Nil, err
+	}
+	return e.start(ctx, execution.Created{
+		Kind: execution.KindContract, ContractID: k.ID, ContractVersion: k.Version, Inputs: inputs,
+	}, opts)
+}
+
+func (e *Engine) start(ctx context.Context, created execution.Created, opts []StartOption) (uuid.UUID, error) {
+	var o startOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	id := o.id
+	if id == uuid.Nil {
+		id = uuid.New()
+	}
+	e.remember(id, execMeta{kind: created.Kind})
+	if _, err := e.appendEvents(ctx, e.hostEvent(id, "created", execution.EventCreated, created)); err != nil {
+		e.forget(id)
+		return uuid.Nil, fmt.Errorf("recording the new %s execution: %w", created.Kind, err)
+	}
+	e.queue.Add(id)
+	return id, nil
+}
+
+// checkContract checks that every flow k runs can run, that every
+// assessment flow has exactly one terminal node (invariant 1) and that no
+// contract includes itself (invariant 3).
+func (e *Engine) checkContract(k *core.Contract, path []core.Ref) error {
+	where := core.Describe(core.KindContract, k.Name, k.Version)
+	for _, r := range path {
+		if r == k.Ref() {
+			return fmt.Errorf("%w: %s includes itself as a sub-contract", ErrNotRunnable, where)
+		}
+	}
+	path = append(path, k.Ref())
+	var errs []error
+	check := func(field string, id uuid.UUID, version int, assessment bool) {
+		p, err := e.planByRef(id, version)
+		switch {
+		case err != nil && p == nil && !errors.Is(err, ErrNotRunnable):
+			errs = append(errs, fmt.Errorf("%w: %s: %s: %w", ErrNotRunnable, where, field, err))
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %s: %w", where, field, err))
+		case assessment && len(p.terminals) != 1:
+			errs = append(errs, fmt.Errorf("%w: %s: %s: assessment flow %q v%d has %d terminal nodes, want exactly one",
+				ErrNotRunnable, where, field, p.flow.Name, p.flow.Version, len(p.terminals)))
+		}
+	}
+	for i, r := range k.WorkFlows {
+		check(fmt.Sprintf("work_flows[%d]", i), r.FlowID, r.FlowVersion, false)
+	}
+	for j, b := range k.AssessmentBindings {
+		if _, ok := k.RequiredOutcome(b.RequiredOutcomeID); !ok {
+			errs = append(errs, fmt.Errorf("%w: %s: assessment_bindings[%d].required_outcome_id: %s is not a required outcome of the contract",
+				ErrNotRunnable, where, j, b.RequiredOutcomeID))
+		}
+		for t, r := range b.TestFlowRefs {
+			check(fmt.Sprintf("assessment_bindings[%d].test_flow_refs[%d]", j, t), r.FlowID, r.FlowVersion, false)
+		}
+		check(fmt.Sprintf("assessment_bindings[%d].assessment_flow_id", j), b.AssessmentFlowID, b.AssessmentFlowVersion, true)
+	}
+	for i, r := range k.SubContracts {
+		sub, ok := e.catalog.Contract(r.ContractID, r.ContractVersion)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: %s: sub_contracts[%d]: contract %s v%d is not in the catalog",
+				ErrNotRunnable, where, i, r.ContractID, r.ContractVersion))
+			continue
+		}
+		if err := e.checkContract(sub, path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Cancel stops an execution. For a flow or contract it records a cancel
+// request; the engine then cancels what runs in it and ends it cancelled.
+// For a block execution it asks the block's plugin (or, failing that,
+// records the cancellation itself), which cancels its flow in turn. An
+// execution that already ended gives ErrEnded.
+func (e *Engine) Cancel(ctx context.Context, id uuid.UUID, reason string) error {
+	info, err := e.store.Execution(ctx, id)
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
+	}
+	if info.Terminal {
+		return fmt.Errorf("cancel %s: %w", id, ErrEnded)
+	}
+	if reason == "" {
+		reason = "cancelled on request"
+	}
+	if info.Kind != execution.KindBlock {
+		if err := e.requestCancel(ctx, id, reason); err != nil {
+			return fmt.Errorf("cancel %s: %w", id, err)
+		}
+		e.queue.Add(id)
+		return nil
+	}
+	events, err := e.store.Events(ctx, id, 0)
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
+	}
+	plugin, _ := events[0].Metadata[MetadataPlugin].(string)
+	b := &blockLog{id: id, plugin: plugin}
+	if e.dispatch.dropQueued(id) {
+		return e.recordCancel(ctx, b, reason+" (before it was dispatched)", "")
+	}
+	if err := e.askCancel(ctx, plugin, b, reason); err != nil {
+		e.log.Warn("plugin could not cancel a block; the host records it", "block_execution", id, "error", err)
+		return e.recordCancel(ctx, b, fmt.Sprintf("%s (plugin %q could not cancel it: %v)", reason, plugin, err), "")
+	}
+	return nil
+}
+
+// Wait blocks until execution id ends (or ctx is done) and returns the
+// state its terminal event records.
+func (e *Engine) Wait(ctx context.Context, id uuid.UUID) (execution.State, error) {
+	if _, err := e.store.Execution(ctx, id); err != nil {
+		return "", fmt.Errorf("wait for %s: %w", id, err)
+	}
+	sub, err := e.store.Subscribe(ctx, store.SubscribeOptions{ExecutionID: id})
+	if err != nil {
+		return "", fmt.Errorf("wait for %s: %w", id, err)
+	}
+	defer sub.Close()
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			return "", fmt.Errorf("wait for %s: %w", id, err)
+		}
+		if ev.EventType.IsTerminal() {
+			return execution.StateOf(ev.EventType), nil
+		}
+	}
+}

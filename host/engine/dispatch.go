@@ -1,0 +1,241 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/sdk"
+)
+
+// jobKind says which adapter call a job makes.
+type jobKind int
+
+const (
+	jobExecute jobKind = iota // ExecuteBlock: the plugin never saw the block
+	jobResume                 // ResumeBlock: continue from the block's log
+)
+
+func (k jobKind) String() string {
+	if k == jobResume {
+		return "ResumeBlock"
+	}
+	return "ExecuteBlock"
+}
+
+// job is one block execution handed to a plugin.
+type job struct {
+	kind    jobKind
+	plugin  string
+	adapter sdk.Adapter // nil: look the plugin up by name when the job runs
+	blockID uuid.UUID
+	flowID  uuid.UUID
+	block   *core.WorkBlock
+	node    core.NodeReference
+	inputs  map[string]any
+	attempt int
+
+	queued   bool // waiting for a slot
+	inFlight bool // the adapter call has not returned yet
+}
+
+// dispatcher bounds how many block executions run on each plugin at once.
+// A block holds its plugin's slot from dispatch until its terminal event is
+// observed, so the bound is on running work, not on calls in flight.
+// Blocks waiting for a slot queue in FIFO order per plugin.
+type dispatcher struct {
+	e        *Engine
+	limits   map[string]int
+	defLimit int
+
+	mu      sync.Mutex
+	plugins map[string]*pluginSlots
+	holders map[uuid.UUID]*job // block execution → its job, holding or waiting for a slot
+}
+
+type pluginSlots struct {
+	running int
+	waiting []*job
+}
+
+func newDispatcher(e *Engine, limits map[string]int, def int) *dispatcher {
+	return &dispatcher{e: e, limits: limits, defLimit: def, plugins: map[string]*pluginSlots{}, holders: map[uuid.UUID]*job{}}
+}
+
+func (d *dispatcher) limit(plugin string) int {
+	if n := d.limits[plugin]; n > 0 {
+		return n
+	}
+	return d.defLimit
+}
+
+// submit hands j to its plugin as soon as a slot is free. A block already
+// held is not submitted twice. force takes a slot even above the limit:
+// blocks being resumed are already running on the plugin, whatever the
+// limit says.
+func (d *dispatcher) submit(j *job, force bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.holders[j.blockID] != nil {
+		return
+	}
+	d.holders[j.blockID] = j
+	slots := d.slots(j.plugin)
+	if force || slots.running < d.limit(j.plugin) {
+		slots.running++
+		d.start(j)
+		return
+	}
+	j.queued = true
+	slots.waiting = append(slots.waiting, j)
+}
+
+func (d *dispatcher) slots(plugin string) *pluginSlots {
+	s := d.plugins[plugin]
+	if s == nil {
+		s = &pluginSlots{}
+		d.plugins[plugin] = s
+	}
+	return s
+}
+
+// start runs j's adapter call. The caller holds d.mu.
+func (d *dispatcher) start(j *job) {
+	j.queued, j.inFlight = false, true
+	ctx := d.e.runCtx
+	d.e.async.Go(func() { d.e.runJob(ctx, j) })
+}
+
+// release frees the slot of a block execution that reached its end, and
+// starts the next waiting block of that plugin.
+func (d *dispatcher) release(blockID uuid.UUID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j := d.holders[blockID]
+	if j == nil {
+		return
+	}
+	delete(d.holders, blockID)
+	slots := d.slots(j.plugin)
+	if j.queued {
+		slots.waiting = slices.DeleteFunc(slots.waiting, func(w *job) bool { return w == j })
+		return
+	}
+	slots.running--
+	for slots.running < d.limit(j.plugin) && len(slots.waiting) > 0 {
+		next := slots.waiting[0]
+		slots.waiting = slots.waiting[1:]
+		slots.running++
+		d.start(next)
+	}
+}
+
+// dropQueued removes a block that still waits for a slot (it never reached
+// its plugin) and reports whether it did.
+func (d *dispatcher) dropQueued(blockID uuid.UUID) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j := d.holders[blockID]
+	if j == nil || !j.queued {
+		return false
+	}
+	delete(d.holders, blockID)
+	s := d.slots(j.plugin)
+	s.waiting = slices.DeleteFunc(s.waiting, func(w *job) bool { return w == j })
+	return true
+}
+
+// state reports whether the block is held by this process and whether its
+// adapter call is still in flight.
+func (d *dispatcher) state(blockID uuid.UUID) (held, inFlight bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j := d.holders[blockID]
+	return j != nil, j != nil && j.inFlight
+}
+
+func (d *dispatcher) returned(j *job) {
+	d.mu.Lock()
+	j.inFlight = false
+	d.mu.Unlock()
+}
+
+// runJob makes j's adapter call. A call that fails or times out fails the
+// block with the reason; a block that ended before its turn came is let go.
+func (e *Engine) runJob(ctx context.Context, j *job) {
+	defer e.dispatch.returned(j)
+	if info, err := e.store.Execution(ctx, j.blockID); err == nil && info.Terminal {
+		e.dispatch.release(j.blockID)
+		return
+	}
+	err := e.callAdapter(ctx, j)
+	if err == nil || ctx.Err() != nil {
+		// When the engine itself is stopping, the call was cut short by us,
+		// not failed by the plugin: recovery will make it again.
+		return
+	}
+	if errors.Is(err, sdk.ErrUnavailable) {
+		// The plugin process is gone; the plugin manager restarts it and
+		// calls PluginRestarted, which resumes this block. Failing it now
+		// would turn a crash the host recovers from into a failure.
+		e.log.Warn("plugin unavailable; the block waits for its restart", "plugin", j.plugin, "block_execution", j.blockID, "error", err)
+		return
+	}
+	reason := fmt.Sprintf("plugin %q: %s failed: %v", j.plugin, j.kind, err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		reason = fmt.Sprintf("plugin %q: %s did not answer within %s", j.plugin, j.kind, e.callTimeout)
+	}
+	e.log.Warn("block execution failed in dispatch", "block_execution", j.blockID, "reason", reason)
+	ev := e.hostEvent(j.blockID, "adapter_error", execution.EventFailed,
+		execution.Failure{Reason: reason, Code: CodeAdapterError})
+	if _, err := e.appendEvents(ctx, ev); err != nil && !isFinal(err) && ctx.Err() == nil {
+		e.log.Error("recording a dispatch failure", "block_execution", j.blockID, "error", err)
+	}
+}
+
+func (e *Engine) callAdapter(ctx context.Context, j *job) error {
+	a := j.adapter
+	if a == nil {
+		var err error
+		if a, err = e.adapters.Adapter(ctx, j.plugin); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.callTimeout)
+	defer cancel()
+	if j.kind == jobResume {
+		return a.ResumeBlock(ctx, sdk.ResumeRequest{
+			ExecutionID: j.blockID, FlowExecutionID: j.flowID,
+			Block: *j.block, Node: j.node, Store: e.store,
+		})
+	}
+	_, err := a.ExecuteBlock(ctx, sdk.ExecuteRequest{
+		ExecutionID: j.blockID, FlowExecutionID: j.flowID,
+		Block: *j.block, Node: j.node, Inputs: j.inputs, Attempt: j.attempt,
+		Sequence: 1, // the created event, the only one the log holds yet
+		Store:    e.store,
+	})
+	return err
+}
+
+// hold registers j as holding a slot of its plugin, above the limit if
+// need be, without starting it: the caller makes the call when hold
+// reports it should. A block still waiting for a slot will be dispatched
+// in its turn, so it is not called now; a block already held keeps its job.
+func (d *dispatcher) hold(j *job) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if held := d.holders[j.blockID]; held != nil {
+		return !held.queued
+	}
+	d.holders[j.blockID] = j
+	d.slots(j.plugin).running++
+	j.inFlight = true
+	return true
+}

@@ -1,0 +1,412 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/store"
+)
+
+// Report is the status of an execution, read from the store: what `status`
+// shows and `run --json` prints. For a contract, State is the work side's
+// state (§3.5) and the assessments' verdicts are reported apart from it:
+// work can be completed while its outcomes are not met.
+type Report struct {
+	ExecutionID uuid.UUID       `json:"execution_id"`
+	Kind        execution.Kind  `json:"kind"`
+	Name        string          `json:"name"`
+	Version     int             `json:"version"`
+	Role        execution.Role  `json:"role,omitempty"`
+	State       execution.State `json:"state"`
+	Reason      string          `json:"reason,omitempty"`
+	Inputs      map[string]any  `json:"inputs,omitempty"`
+	// Outputs of a flow: terminal node alias → output port → value (those
+	// completed so far while it runs).
+	Outputs   map[string]map[string]any `json:"outputs"`
+	CreatedAt time.Time                 `json:"created_at"`
+	EndedAt   *time.Time                `json:"ended_at,omitempty"`
+	// Progress of a flow: nodes whose latest attempt ended, of all nodes.
+	Progress *Progress `json:"progress,omitempty"`
+	// Blocks of a flow: every block execution, attempts included, in node
+	// order.
+	Blocks []BlockReport `json:"blocks,omitempty"`
+
+	// WorkState of a contract: the same as State, named for what it means.
+	WorkState execution.State `json:"work_state,omitempty"`
+	// OutcomesMet of a contract: true when every assessment's verdict says
+	// met, false when one says not met or produced none, absent while
+	// unknown.
+	OutcomesMet  *bool              `json:"outcomes_met,omitempty"`
+	Flows        []*Report          `json:"flows,omitempty"`
+	SubContracts []*Report          `json:"sub_contracts,omitempty"`
+	Assessments  []AssessmentReport `json:"assessments,omitempty"`
+}
+
+// Progress counts a flow's nodes.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// BlockReport is one block execution.
+type BlockReport struct {
+	ExecutionID  uuid.UUID               `json:"execution_id"`
+	NodeID       uuid.UUID               `json:"node_id"`
+	Alias        string                  `json:"alias"`
+	Block        string                  `json:"block"`
+	BlockVersion int                     `json:"block_version"`
+	State        execution.State         `json:"state"`
+	Attempt      int                     `json:"attempt"`
+	Plugin       string                  `json:"plugin,omitempty"`
+	Executor     *execution.ExecutorInfo `json:"executor,omitempty"`
+	CreatedAt    time.Time               `json:"created_at"`
+	StartedAt    *time.Time              `json:"started_at,omitempty"`
+	EndedAt      *time.Time              `json:"ended_at,omitempty"`
+	Reason       string                  `json:"reason,omitempty"`
+	Outputs      map[string]any          `json:"outputs,omitempty"`
+	TriggeredBy  []uuid.UUID             `json:"triggered_by,omitempty"`
+}
+
+// AssessmentReport is one assessment binding of a contract execution.
+type AssessmentReport struct {
+	RequiredOutcomeID uuid.UUID `json:"required_outcome_id"`
+	Outcome           string    `json:"outcome"`
+	// State is the assessment flow's state: pending before it runs,
+	// skipped when a test flow failed and it could not.
+	State  execution.State `json:"state"`
+	Result any             `json:"result"`
+	// Met is read from the verdict when it says so (see Verdict).
+	Met            *bool     `json:"met,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+	AssessmentFlow *Report   `json:"assessment_flow,omitempty"`
+	TestFlows      []*Report `json:"test_flows,omitempty"`
+}
+
+// Status reports an execution (a flow, contract or block execution's flow)
+// from the store.
+func (e *Engine) Status(ctx context.Context, id uuid.UUID) (*Report, error) {
+	info, err := e.store.Execution(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", id, err)
+	}
+	switch info.Kind {
+	case execution.KindFlow:
+		return e.flowReport(ctx, id)
+	case execution.KindContract:
+		return e.contractReport(ctx, id)
+	case execution.KindBlock:
+		return e.flowReport(ctx, info.Parent)
+	}
+	return nil, fmt.Errorf("status of %s: %w: not an openoma execution", id, store.ErrInvalid)
+}
+
+// ended returns the terminal event of a log, if any.
+func ended(events []execution.Event) (execution.Event, bool) {
+	for _, ev := range events {
+		if ev.EventType.IsTerminal() {
+			return ev, true
+		}
+	}
+	return execution.Event{}, false
+}
+
+func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) {
+	events, err := e.store.Events(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	created, err := execution.CreatedOf(events)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{
+		ExecutionID: id, Kind: execution.KindFlow, Role: created.Role, Version: created.FlowVersion,
+		Inputs: created.Inputs, CreatedAt: events[0].Timestamp, Outputs: map[string]map[string]any{},
+		State: execution.StatePending,
+	}
+	end, isEnded := ended(events)
+	var payload Ended
+	if isEnded {
+		_ = end.DecodePayload(&payload)
+		r.State, r.Reason, r.EndedAt = execution.StateOf(end.EventType), payload.Reason, timePtr(end.Timestamp)
+	}
+	plan, planErr := e.planByRef(created.FlowID, created.FlowVersion)
+	if plan == nil {
+		r.Name = created.FlowID.String()
+		if !isEnded {
+			r.Reason = planErr.Error()
+		}
+		return r, nil
+	}
+	r.Name = plan.flow.Name
+	children, err := e.store.ListExecutions(ctx, store.Filter{Parent: id, Kind: execution.KindBlock})
+	if err != nil {
+		return nil, err
+	}
+	latest := map[int]*BlockReport{}
+	var projections []execution.BlockExecution
+	for _, c := range children {
+		br, proj, node, err := e.blockReport(ctx, plan, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if br == nil {
+			continue
+		}
+		r.Blocks = append(r.Blocks, *br)
+		projections = append(projections, proj)
+		if cur := latest[node]; cur == nil || br.Attempt >= cur.Attempt {
+			latest[node] = br
+		}
+	}
+	order := map[uuid.UUID]int{}
+	for i, n := range plan.flow.Nodes {
+		order[n.ID] = i
+	}
+	slices.SortStableFunc(r.Blocks, func(a, b BlockReport) int {
+		if d := order[a.NodeID] - order[b.NodeID]; d != 0 {
+			return d
+		}
+		return a.Attempt - b.Attempt
+	})
+	r.Progress = &Progress{Total: len(plan.flow.Nodes)}
+	for _, b := range latest {
+		if b.State.IsTerminal() {
+			r.Progress.Done++
+		}
+	}
+	if isEnded {
+		if payload.Outputs != nil {
+			r.Outputs = payload.Outputs
+		}
+		return r, nil
+	}
+	for _, t := range plan.terminals {
+		if b := latest[t]; b != nil && b.State == execution.StateCompleted {
+			r.Outputs[plan.keys[t]] = b.Outputs
+		}
+	}
+	// Not ended yet: the derivation says where it stands, except that a
+	// terminal state it reaches is only final once recorded (a retry may be
+	// waiting, a cancellation being confirmed).
+	r.State = execution.DeriveFlowState(plan.flow, projections)
+	if r.State.IsTerminal() {
+		r.State = execution.StateInProgress
+	}
+	return r, nil
+}
+
+func (e *Engine) blockReport(ctx context.Context, plan *flowPlan, id uuid.UUID) (*BlockReport, execution.BlockExecution, int, error) {
+	events, err := e.store.Events(ctx, id, 0)
+	if err != nil {
+		return nil, execution.BlockExecution{}, 0, err
+	}
+	proj, err := execution.ProjectBlock(events)
+	if err != nil {
+		return nil, proj, 0, err
+	}
+	node, ok := plan.nodeIndex[proj.NodeReferenceID]
+	if !ok {
+		return nil, proj, 0, nil
+	}
+	created, _ := execution.CreatedOf(events)
+	br := &BlockReport{
+		ExecutionID: id, NodeID: proj.NodeReferenceID, Alias: plan.keys[node],
+		Block: plan.blocks[node].Name, BlockVersion: proj.WorkBlockVersion,
+		State: proj.State, Attempt: proj.Attempt(), Executor: lastExecutor(events),
+		CreatedAt: events[0].Timestamp, Reason: proj.FailureReason(), TriggeredBy: created.TriggeredBy,
+	}
+	br.Plugin, _ = events[0].Metadata[MetadataPlugin].(string)
+	if t := proj.StartedAt(); !t.IsZero() {
+		br.StartedAt = timePtr(t)
+	}
+	if t := proj.EndedAt(); !t.IsZero() {
+		br.EndedAt = timePtr(t)
+	}
+	if out := proj.Outputs(); len(out) > 0 {
+		br.Outputs = out
+	}
+	return br, proj, node, nil
+}
+
+// lastExecutor returns the executor last assigned to a block, released or
+// not: who did (or is doing) the work.
+func lastExecutor(events []execution.Event) *execution.ExecutorInfo {
+	var x *execution.ExecutorInfo
+	for i := range events {
+		if events[i].EventType == execution.EventExecutorAssigned {
+			x = events[i].Executor
+		}
+	}
+	return x
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+func (e *Engine) contractReport(ctx context.Context, id uuid.UUID) (*Report, error) {
+	events, err := e.store.Events(ctx, id, 0)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := readContractLog(events)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{
+		ExecutionID: id, Kind: execution.KindContract, Version: cl.created.ContractVersion,
+		Inputs: cl.created.Inputs, CreatedAt: events[0].Timestamp, Outputs: map[string]map[string]any{},
+	}
+	k, ok := e.catalog.Contract(cl.created.ContractID, cl.created.ContractVersion)
+	if !ok {
+		r.Name = cl.created.ContractID.String()
+	} else {
+		r.Name = k.Name
+	}
+	var flowStates, subStates []execution.State
+	if k != nil {
+		for i := range k.WorkFlows {
+			fr, err := e.childReport(ctx, workFlowExecutionID(id, i))
+			if err != nil {
+				return nil, err
+			}
+			if fr != nil {
+				r.Flows = append(r.Flows, fr)
+				flowStates = append(flowStates, fr.State)
+			} else {
+				flowStates = append(flowStates, execution.StatePending)
+			}
+		}
+		for i := range k.SubContracts {
+			sr, err := e.childReport(ctx, subContractExecutionID(id, i))
+			if err != nil {
+				return nil, err
+			}
+			if sr != nil {
+				r.SubContracts = append(r.SubContracts, sr)
+				subStates = append(subStates, sr.State)
+			} else {
+				subStates = append(subStates, execution.StatePending)
+			}
+		}
+		if r.Assessments, err = e.assessmentReports(ctx, id, &cl, k.AssessmentBindings, k.RequiredOutcomes); err != nil {
+			return nil, err
+		}
+	}
+	r.State = execution.DeriveContractState(flowStates, subStates)
+	if end, ok := ended(events); ok {
+		var payload Ended
+		_ = end.DecodePayload(&payload)
+		r.State, r.Reason, r.EndedAt = execution.StateOf(end.EventType), payload.Reason, timePtr(end.Timestamp)
+	} else if r.State.IsTerminal() {
+		r.State = execution.StateInProgress // assessments still running
+	}
+	r.WorkState = r.State
+	r.OutcomesMet = outcomesMet(r.Assessments)
+	return r, nil
+}
+
+// childReport reports a child execution, or nil when it was never created.
+func (e *Engine) childReport(ctx context.Context, id uuid.UUID) (*Report, error) {
+	r, err := e.Status(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return r, err
+}
+
+func (e *Engine) assessmentReports(ctx context.Context, id uuid.UUID, cl *contractLog, bindings []core.AssessmentBinding, outcomes []core.RequiredOutcome) ([]AssessmentReport, error) {
+	var out []AssessmentReport
+	for j, b := range bindings {
+		ar := AssessmentReport{RequiredOutcomeID: b.RequiredOutcomeID, State: execution.StatePending}
+		for _, o := range outcomes {
+			if o.ID == b.RequiredOutcomeID {
+				ar.Outcome = o.Name
+			}
+		}
+		for t := range b.TestFlowRefs {
+			tr, err := e.childReport(ctx, testFlowExecutionID(id, j, t))
+			if err != nil {
+				return nil, err
+			}
+			if tr != nil {
+				ar.TestFlows = append(ar.TestFlows, tr)
+			}
+		}
+		af, err := e.childReport(ctx, assessmentFlowExecutionID(id, j))
+		if err != nil {
+			return nil, err
+		}
+		ar.AssessmentFlow = af
+		if af != nil {
+			ar.State = af.State
+		}
+		if rec, ok := cl.records[j]; ok {
+			ar.State, ar.Result, ar.Reason = rec.State, rec.Result, rec.Reason
+			ar.Met = Verdict(rec.Result)
+			if rec.State != execution.StateCompleted {
+				notMet := false
+				ar.Met = &notMet
+			}
+		}
+		out = append(out, ar)
+	}
+	return out, nil
+}
+
+// Verdict reads whether an assessment result says its outcome is met: an
+// object with a boolean "met" or "passed", or a "verdict" (or "status")
+// of pass/passed/met/approved/ok/success versus
+// fail/failed/not_met/rejected. Any other result gives nil: the verdict is
+// opaque (§5.6) and only a person can read it.
+func Verdict(result any) *bool {
+	m, ok := result.(map[string]any)
+	if !ok {
+		return nil
+	}
+	for _, k := range []string{"met", "passed"} {
+		if b, ok := m[k].(bool); ok {
+			return &b
+		}
+	}
+	for _, k := range []string{"verdict", "status"} {
+		s, _ := m[k].(string)
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "pass", "passed", "met", "approved", "ok", "success":
+			t := true
+			return &t
+		case "fail", "failed", "not_met", "not met", "rejected":
+			f := false
+			return &f
+		}
+	}
+	return nil
+}
+
+func outcomesMet(as []AssessmentReport) *bool {
+	if len(as) == 0 {
+		return nil
+	}
+	all := true
+	for _, a := range as {
+		switch {
+		case a.Met == nil:
+			all = false
+		case !*a.Met:
+			f := false
+			return &f
+		}
+	}
+	if !all {
+		return nil
+	}
+	t := true
+	return &t
+}
