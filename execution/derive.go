@@ -28,19 +28,45 @@ func DeriveBlockState(events []Event) State {
 
 // LatestAttempts keeps, for each node slot, the block execution with the
 // highest attempt number (the last one listed on a tie): a retry is a new
-// BlockExecution for the same slot, and only the latest one counts.
+// BlockExecution for the same slot, and only the latest one counts. Slots
+// keep the order in which they first appear.
 func LatestAttempts(blocks []BlockExecution) []BlockExecution {
-	idx := make(map[uuid.UUID]int, len(blocks))
-	var out []BlockExecution
-	for _, b := range blocks {
-		if i, ok := idx[b.NodeReferenceID]; ok {
-			if b.Attempt() >= out[i].Attempt() {
-				out[i] = b
-			}
+	idx := latestIndexes(blocks)
+	out := make([]BlockExecution, len(idx))
+	for i, j := range idx {
+		out[i] = blocks[j]
+	}
+	return out
+}
+
+// latestIndexes returns, for each slot in order of first appearance, the
+// index in blocks of its latest attempt.
+func latestIndexes(blocks []BlockExecution) []int {
+	slot := make(map[uuid.UUID]int, len(blocks))
+	out := make([]int, 0, len(blocks))
+	// attempts caches the attempt number of blocks[out[i]], read from its
+	// created payload only when a second execution of the same slot turns
+	// up: most slots run once, and decoding every payload would dominate
+	// the cost.
+	var attempts map[int]int
+	for j := range blocks {
+		i, seen := slot[blocks[j].NodeReferenceID]
+		if !seen {
+			slot[blocks[j].NodeReferenceID] = len(out)
+			out = append(out, j)
 			continue
 		}
-		idx[b.NodeReferenceID] = len(out)
-		out = append(out, b)
+		if attempts == nil {
+			attempts = make(map[int]int)
+		}
+		held, known := attempts[i]
+		if !known {
+			held = blocks[out[i]].Attempt()
+		}
+		if a := blocks[j].Attempt(); a >= held {
+			out[i], held = j, a
+		}
+		attempts[i] = held
 	}
 	return out
 }
@@ -54,25 +80,28 @@ func LatestAttempts(blocks []BlockExecution) []BlockExecution {
 //  4. any block in_progress or pending → in_progress
 //  5. all blocks pending (or none yet) → pending
 //
+// Every block listed counts for rules 1, 2, 4 and 5, including blocks of
+// slots the flow does not have: a flow execution answers for every block
+// execution it claims.
+//
 // The spec leaves one case open: no rule matches when some blocks have
 // finished, none is running and a terminal node has not run yet (between
 // two steps). That flow has begun and not ended, so it is in_progress.
 func DeriveFlowState(flow *core.Flow, blocks []BlockExecution) State {
-	latest := LatestAttempts(blocks)
+	latest := latestIndexes(blocks)
 	bySlot := make(map[uuid.UUID]State, len(latest))
 	states := make([]State, len(latest))
-	for i, b := range latest {
-		bySlot[b.NodeReferenceID] = b.State
-		states[i] = b.State
+	for i, j := range latest {
+		bySlot[blocks[j].NodeReferenceID] = blocks[j].State
+		states[i] = blocks[j].State
 	}
 	if s, ok := failedOrCancelled(states); ok {
 		return s
 	}
 	// Rule 3 is read literally: a flow without nodes has all (zero) of its
 	// terminal nodes satisfied.
-	terminals := flow.TerminalNodes()
 	done := true
-	for _, id := range terminals {
+	for _, id := range flow.TerminalNodes() {
 		if s := bySlot[id]; s != StateCompleted && s != StateSkipped {
 			done = false
 			break

@@ -86,8 +86,15 @@ func ProjectBlock(events []Event) (BlockExecution, error) {
 
 // Attempt returns the attempt number recorded at creation (1 when absent).
 func (b *BlockExecution) Attempt() int {
-	c, err := CreatedOf(b.Events)
-	if err != nil || c.Attempt < 1 {
+	if len(b.Events) == 0 || b.Events[0].EventType != EventCreated {
+		return 1
+	}
+	// Only the attempt field is decoded: the rest of the created payload
+	// (inputs above all) can be large, and retries compare attempts often.
+	var c struct {
+		Attempt int `json:"attempt"`
+	}
+	if err := b.Events[0].DecodePayload(&c); err != nil || c.Attempt < 1 {
 		return 1
 	}
 	return c.Attempt
