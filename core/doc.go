@@ -7,4 +7,26 @@
 // made with the Next* helpers, which keep the id and increment the version;
 // the old value is untouched, so in-flight executions keep the definition they
 // pinned.
+//
+// # Reading definitions
+//
+// Load reads files and directories of .yaml, .yml and .json documents into
+// a Catalog; LoadFiles does the same for documents in memory, and
+// DecodeDocument decodes one document on its own. Decoding is strict
+// (unknown fields are errors) and reports every problem as an ErrorList of
+// *FieldError naming file, line, entity and field path. Documents in the
+// layout of Python openoma 0.1.0's model_dump(mode="json") load unchanged;
+// people writing YAML may leave ids out (they are derived with DeriveID,
+// DeriveNodeID and DeriveOutcomeID), refer to entities as "Name@version"
+// and to nodes by alias. docs/definitions.md is the reference.
+//
+// Loading runs in two phases: every file is decoded and given its ids, then
+// references by name are resolved across all of them, so a flow may use a
+// block from another file. Invariants beyond decoding (§8) belong to the
+// validate package.
+//
+// # Writing definitions
+//
+// EncodeJSON writes entities in the canonical layout, which decodes back to
+// identical values.
 package core
