@@ -270,13 +270,16 @@ func (e *Engine) assess(ctx context.Context, id uuid.UUID, cl *contractLog, k *c
 		AssessmentResult: execution.AssessmentResult{RequiredOutcomeID: b.RequiredOutcomeID},
 		BindingIndex:     j,
 	}
+	// The test flows probe the work: they see the contract's run inputs
+	// overlaid by the work flows' terminal outputs.
+	withWork := overlay(cl.created.Inputs, work)
 	var tests []child
 	waiting := false
 	for t, ref := range b.TestFlowRefs {
 		tid := testFlowExecutionID(id, j, t)
 		c, err := e.ensureChild(ctx, tid, e.flowLabel("test flow", ref.FlowID, ref.FlowVersion, fmt.Sprintf("assessment_bindings[%d].test_flow_refs[%d]", j, t)),
 			execution.Created{
-				Kind: execution.KindFlow, FlowID: ref.FlowID, FlowVersion: ref.FlowVersion, Inputs: cl.created.Inputs,
+				Kind: execution.KindFlow, FlowID: ref.FlowID, FlowVersion: ref.FlowVersion, Inputs: withWork,
 				Role: execution.RoleTest, RequiredOutcomeID: b.RequiredOutcomeID, ParentExecutionID: id,
 			})
 		if err != nil {
@@ -296,18 +299,10 @@ func (e *Engine) assess(ctx context.Context, id uuid.UUID, cl *contractLog, k *c
 			return rec, true, nil
 		}
 	}
-	// What the assessment flow sees, later sources overriding earlier ones
-	// on the same name: the contract's run inputs, the work flows' terminal
-	// outputs, then the test flows' terminal outputs.
-	inputs := maps.Clone(cl.created.Inputs)
-	if inputs == nil {
-		inputs = map[string]any{}
-	}
-	for _, c := range append(slices.Clone(work), tests...) {
-		for _, key := range slices.Sorted(maps.Keys(c.ended.Outputs)) {
-			maps.Copy(inputs, c.ended.Outputs[key])
-		}
-	}
+	// The assessment flow sees, later sources overriding earlier ones on
+	// the same name: the run inputs, the work flows' terminal outputs, then
+	// the test flows' terminal outputs.
+	inputs := overlay(withWork, tests)
 	aid := assessmentFlowExecutionID(id, j)
 	a, err := e.ensureChild(ctx, aid, e.flowLabel("assessment flow", b.AssessmentFlowID, b.AssessmentFlowVersion, fmt.Sprintf("assessment_bindings[%d]", j)),
 		execution.Created{
@@ -331,6 +326,22 @@ func (e *Engine) assess(ctx context.Context, id uuid.UUID, cl *contractLog, k *c
 		}
 	}
 	return rec, true, nil
+}
+
+// overlay returns base with the terminal outputs of the children's flows
+// laid over it by port name, in order (within a flow, terminal nodes in
+// alias order).
+func overlay(base map[string]any, children []child) map[string]any {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for _, c := range children {
+		for _, key := range slices.Sorted(maps.Keys(c.ended.Outputs)) {
+			maps.Copy(out, c.ended.Outputs[key])
+		}
+	}
+	return out
 }
 
 func results(records map[int]AssessmentRecord) []execution.AssessmentResult {

@@ -170,11 +170,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	after, err := e.startPosition(ctx)
 	if err != nil {
 		e.queue.Shutdown()
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("engine: finding where to follow the store from: %w", err)
 	}
 	sub, err := e.store.Subscribe(ctx, store.SubscribeOptions{After: after})
 	if err != nil {
 		e.queue.Shutdown()
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("engine: subscribing to the store: %w", err)
 	}
 	close(e.ready)

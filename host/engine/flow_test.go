@@ -169,7 +169,9 @@ func TestFlowScenarios(t *testing.T) {
 				f.edge(a, b, ask("the draft is good"))
 				f.edge(a, c, ask("the draft needs work"))
 				p.behaviours["Draft"] = outputs(map[string]any{"text": "hello"})
-				p.behaviours["Publish"] = produce(func(in map[string]any) map[string]any { return map[string]any{"url": "https://x/" + in["text"].(string)} })
+				p.behaviours["Publish"] = produce(func(in map[string]any) map[string]any {
+					return map[string]any{"url": "https://x/" + in["text"].(string)}
+				})
 				p.conditions = func(req sdk.ConditionRequest) (sdk.ConditionResult, error) {
 					good := req.Context.SourceOutputs["text"] == "hello"
 					if req.Condition.Description == "the draft needs work" {
@@ -190,7 +192,9 @@ func TestFlowScenarios(t *testing.T) {
 				f.edge(uuid.Nil, a, nil)
 				f.edge(a, b, ask("a person approves"))
 				p.behaviours["Ship"] = outputs(map[string]any{"shipped": true})
-				p.conditions = func(sdk.ConditionRequest) (sdk.ConditionResult, error) { return sdk.ConditionResult{Pending: true}, nil }
+				p.conditions = func(sdk.ConditionRequest) (sdk.ConditionResult, error) {
+					return sdk.ConditionResult{Pending: true}, nil
+				}
 			},
 			during: func(t *testing.T, h *harness, flow uuid.UUID) {
 				eventually(t, "the condition is asked", func() bool { return len(h.plugin.callsOf("condition")) == 1 })
