@@ -1,0 +1,48 @@
+// Command testplugin is a plugin for the plugin manager's tests. Its
+// behaviour is set by environment variables so one binary covers every
+// case: TESTPLUGIN_HINTS (comma-separated hints to serve),
+// TESTPLUGIN_EXIT_IN_EXECUTE (exit abruptly inside ExecuteBlock).
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/sdk"
+)
+
+type adapter struct {
+	sdk.NoConditions
+	tasks sdk.Tasks
+}
+
+func (a *adapter) Describe(context.Context) (sdk.Info, error) {
+	hints := []string{"test"}
+	if h := os.Getenv("TESTPLUGIN_HINTS"); h != "" {
+		hints = strings.Split(h, ",")
+	}
+	return sdk.Info{Name: "testplugin", Version: "0.0.1", Hints: hints}, nil
+}
+
+func (a *adapter) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uuid.UUID, error) {
+	if os.Getenv("TESTPLUGIN_EXIT_IN_EXECUTE") != "" {
+		os.Exit(3)
+	}
+	em := req.Emitter(sdk.System("testplugin"))
+	a.tasks.Go(ctx, req.ExecutionID, func(ctx context.Context) {
+		_ = em.Run(ctx, func(context.Context) (map[string]any, error) { return req.Inputs, nil })
+	})
+	return req.ExecutionID, nil
+}
+
+func (a *adapter) ResumeBlock(context.Context, sdk.ResumeRequest) error { return nil }
+
+func (a *adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error {
+	a.tasks.Cancel(req.ExecutionID, req.Reason)
+	return nil
+}
+
+func main() { sdk.Serve(&adapter{}) }

@@ -1,0 +1,352 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
+
+	"github.com/openoma/openoma/sdk"
+)
+
+// Errors callers can test with errors.Is.
+var (
+	// ErrChecksum: the plugin binary does not match its configured sha256.
+	ErrChecksum = errors.New("plugin checksum mismatch")
+	// ErrUnknownPlugin: no plugin of that name is configured.
+	ErrUnknownPlugin = errors.New("unknown plugin")
+	// ErrHints: the plugin does not serve a hint the config routes to it.
+	ErrHints = errors.New("plugin does not serve its configured hints")
+	// ErrClosed: the manager is shutting down.
+	ErrClosed = errors.New("plugin manager closed")
+)
+
+// Spec is one configured plugin.
+type Spec struct {
+	Name           string
+	Path           string
+	Args           []string
+	Env            []string
+	SHA256         string
+	Hints          []string
+	MaxConcurrency int
+}
+
+// Options tune a Manager.
+type Options struct {
+	Logger hclog.Logger
+	// HostDir is searched for openoma-plugin-<name> binaries; empty means
+	// the directory of the running executable.
+	HostDir string
+	// StartTimeout bounds launch and handshake.
+	StartTimeout time.Duration
+	// RestartBackoff is the first delay before restarting a crashed plugin;
+	// it doubles per consecutive failure up to RestartBackoffMax.
+	RestartBackoff    time.Duration
+	RestartBackoffMax time.Duration
+	// OnRestart is called (in its own goroutine) each time a plugin that
+	// crashed is running again, so the engine can resume its blocks.
+	OnRestart func(ctx context.Context, name string)
+	// DisableAutoMTLS turns off mutual TLS between host and plugins (for
+	// measurements only).
+	DisableAutoMTLS bool
+}
+
+// Manager starts, watches and restarts plugins. It is safe for concurrent use.
+type Manager struct {
+	opts   Options
+	log    hclog.Logger
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	procs  map[string]*proc
+	order  []string
+	wg     sync.WaitGroup
+}
+
+// NewManager prepares the configured plugins; none is launched until first
+// used (or Start is called).
+func NewManager(specs []Spec, opts Options) (*Manager, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.HostDir == "" {
+		if exe, err := os.Executable(); err == nil {
+			opts.HostDir = filepath.Dir(exe)
+		}
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 30 * time.Second
+	}
+	if opts.RestartBackoff <= 0 {
+		opts.RestartBackoff = 50 * time.Millisecond
+	}
+	if opts.RestartBackoffMax < opts.RestartBackoff {
+		opts.RestartBackoffMax = 10 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{opts: opts, log: opts.Logger.Named("plugins"), ctx: ctx, cancel: cancel, procs: map[string]*proc{}}
+	for _, s := range specs {
+		if _, dup := m.procs[s.Name]; dup {
+			cancel()
+			return nil, fmt.Errorf("plugin %q configured twice", s.Name)
+		}
+		m.procs[s.Name] = &proc{spec: s}
+		m.order = append(m.order, s.Name)
+	}
+	return m, nil
+}
+
+// proc is one configured plugin and its current process, if any.
+type proc struct {
+	spec Spec
+
+	mu       sync.Mutex
+	cur      *instance
+	starting chan struct{} // non-nil while a launch is in progress
+	startErr error         // result of the last launch
+	restarts int
+	lastExit string
+	path     string
+}
+
+type instance struct {
+	client  *plugin.Client
+	runner  *procRunner
+	adapter sdk.Adapter
+	info    sdk.Info
+	started time.Time
+}
+
+// Adapter returns the plugin as an sdk.Adapter. The value stays valid
+// across restarts: each call goes to the plugin's current process and
+// launches it if it is not running.
+func (m *Manager) Adapter(name string) (sdk.Adapter, error) {
+	if _, ok := m.procs[name]; !ok {
+		return nil, fmt.Errorf("%w %q (configured: %s)", ErrUnknownPlugin, name, strings.Join(m.order, ", "))
+	}
+	return &proxy{m: m, name: name}, nil
+}
+
+// Start launches every configured plugin now rather than on first use, and
+// returns every launch error.
+func (m *Manager) Start(ctx context.Context) error {
+	var errs []error
+	for _, name := range m.order {
+		if _, err := m.instance(ctx, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// instance returns the running process of a plugin, launching it if needed.
+// Concurrent callers share one launch.
+func (m *Manager) instance(ctx context.Context, name string) (*instance, error) {
+	p, ok := m.procs[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownPlugin, name)
+	}
+	for {
+		if m.ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		p.mu.Lock()
+		if p.cur != nil {
+			inst := p.cur
+			p.mu.Unlock()
+			return inst, nil
+		}
+		if wait := p.starting; wait != nil {
+			p.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			p.mu.Lock()
+			err := p.startErr
+			p.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		done := make(chan struct{})
+		p.starting = done
+		p.mu.Unlock()
+
+		inst, err := m.launch(ctx, p)
+		p.mu.Lock()
+		p.starting, p.startErr = nil, err
+		if err == nil {
+			p.cur = inst
+		}
+		p.mu.Unlock()
+		close(done)
+		if err != nil {
+			return nil, err
+		}
+		m.wg.Add(1)
+		go m.watch(p, inst)
+		return inst, nil
+	}
+}
+
+// launch starts one process of p and checks it with Describe.
+func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
+	spec := p.spec
+	path, err := Resolve(spec, m.opts.HostDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyChecksum(spec, path); err != nil {
+		m.log.Error("refusing plugin", "plugin", spec.Name, "path", path, "error", err)
+		return nil, err
+	}
+	var run *procRunner
+	cc := sdk.ClientConfig(nil, m.opts.Logger.Named(spec.Name))
+	cc.AutoMTLS = !m.opts.DisableAutoMTLS
+	cc.StartTimeout = m.opts.StartTimeout
+	// go-plugin hands a RunnerFunc a command with no path, only the
+	// environment of its handshake (and, being exclusive with Cmd, it
+	// cannot check SecureConfig itself: verifyChecksum above does).
+	cc.RunnerFunc = func(_ hclog.Logger, proto *exec.Cmd, _ string) (runner.Runner, error) {
+		cmd := exec.Command(path, spec.Args...)
+		cmd.Env = append(proto.Env, spec.Env...)
+		cmd.Stdin = proto.Stdin
+		r, err := newProcRunner(cmd)
+		run = r
+		return r, err
+	}
+	client := plugin.NewClient(cc)
+	fail := func(err error) (*instance, error) {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %q (%s): %w", spec.Name, path, err)
+	}
+	adapter, err := sdk.Dispense(client)
+	if err != nil {
+		return fail(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
+	info, err := adapter.Describe(dctx)
+	cancel()
+	if err != nil {
+		return fail(fmt.Errorf("describe: %w", err))
+	}
+	if missing := missingHints(spec.Hints, info.Hints); len(missing) > 0 {
+		return fail(fmt.Errorf("%w: config routes %s to it, but it serves only %s",
+			ErrHints, strings.Join(missing, ", "), strings.Join(info.Hints, ", ")))
+	}
+	p.mu.Lock()
+	p.path = path
+	p.mu.Unlock()
+	m.log.Info("plugin started", "plugin", spec.Name, "path", path, "pid", run.ID(), "version", info.Version)
+	return &instance{client: client, runner: run, adapter: adapter, info: info, started: time.Now()}, nil
+}
+
+// missingHints returns the configured hints the plugin does not serve.
+func missingHints(configured, served []string) []string {
+	if slices.Contains(served, "*") {
+		return nil
+	}
+	var out []string
+	for _, h := range configured {
+		if h != "*" && !slices.Contains(served, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// watch waits for inst's process to end. An exit the manager did not cause
+// is a crash: the plugin is restarted with backoff and OnRestart is called.
+func (m *Manager) watch(p *proc, inst *instance) {
+	defer m.wg.Done()
+	select {
+	case <-inst.runner.exited:
+	case <-m.ctx.Done():
+		inst.client.Kill()
+		return
+	}
+	p.mu.Lock()
+	if p.cur == inst {
+		p.cur = nil
+	}
+	p.lastExit = exitReason(inst.runner.err)
+	p.mu.Unlock()
+	inst.client.Kill() // releases go-plugin's goroutines and temp files
+	if m.ctx.Err() != nil {
+		return
+	}
+	m.log.Error("plugin exited unexpectedly", "plugin", p.spec.Name, "pid", inst.runner.ID(), "reason", p.lastExit)
+	m.restart(p)
+}
+
+func exitReason(err error) string {
+	if err == nil {
+		return "exited with status 0"
+	}
+	return err.Error()
+}
+
+// restart relaunches p, doubling the delay after each failed attempt.
+func (m *Manager) restart(p *proc) {
+	delay := m.opts.RestartBackoff
+	// A plugin that ran for a while before crashing is restarted at once;
+	// only one that keeps failing waits longer and longer.
+	first := true
+	for {
+		if !first {
+			select {
+			case <-time.After(delay):
+			case <-m.ctx.Done():
+				return
+			}
+			delay = min(delay*2, m.opts.RestartBackoffMax)
+		}
+		first = false
+		if _, err := m.instance(m.ctx, p.spec.Name); err != nil {
+			if m.ctx.Err() != nil {
+				return
+			}
+			m.log.Error("plugin restart failed", "plugin", p.spec.Name, "retry_in", delay, "error", err)
+			continue
+		}
+		p.mu.Lock()
+		p.restarts++
+		p.mu.Unlock()
+		if m.opts.OnRestart != nil {
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				m.opts.OnRestart(m.ctx, p.spec.Name)
+			}()
+		}
+		return
+	}
+}
+
+// Close stops every plugin and waits for the watchers to finish.
+func (m *Manager) Close() error {
+	m.cancel()
+	m.wg.Wait()
+	for _, p := range m.procs {
+		p.mu.Lock()
+		if p.cur != nil {
+			p.cur.client.Kill()
+			p.cur = nil
+		}
+		p.mu.Unlock()
+	}
+	return nil
+}
