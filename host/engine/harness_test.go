@@ -107,7 +107,7 @@ func (r *blockRun) emit(ctx context.Context, purpose string, t execution.EventTy
 		return err
 	}
 	ev := execution.Event{
-		ID: uuid.NewSHA1(r.id, []byte("fake/"+purpose)), ExecutionID: r.id, EventType: t, Payload: raw,
+		ID: r.eventID(purpose), ExecutionID: r.id, EventType: t, Payload: raw,
 		Executor: &execution.ExecutorInfo{Type: execution.ExecutorSystem, Identifier: r.p.name + "/" + r.p.generation},
 	}
 	_, err = r.store.Append(ctx, []execution.Event{ev}, store.AppendOptions{})
@@ -115,6 +115,16 @@ func (r *blockRun) emit(ctx context.Context, purpose string, t execution.EventTy
 		return nil
 	}
 	return err
+}
+
+// eventID derives an event's id from its purpose, so a resumed run
+// appends only what is missing. An assignment is per plugin process: a
+// restarted plugin assigns a new executor.
+func (r *blockRun) eventID(purpose string) uuid.UUID {
+	if purpose == "assigned" {
+		purpose += "/" + r.p.generation
+	}
+	return uuid.NewSHA1(r.id, []byte("fake/"+purpose))
 }
 
 // start records assignment and start.
@@ -212,7 +222,9 @@ func newFakePlugin(name, generation string) *fakePlugin {
 
 // Kill stops the plugin as a crash would: its work stops mid-way.
 func (p *fakePlugin) Kill() {
+	p.mu.Lock()
 	p.killed.Store(true)
+	p.mu.Unlock()
 	p.kill()
 	p.wg.Wait()
 }
@@ -279,8 +291,12 @@ func (p *fakePlugin) ResumeBlock(ctx context.Context, req sdk.ResumeRequest) err
 func (p *fakePlugin) run(id uuid.UUID, blockName string, inputs map[string]any, attempt int, st store.EventStore) {
 	ctx, stop := context.WithCancel(p.ctx)
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed.Load() {
+		stop()
+		return
+	}
 	p.stops[id] = stop
-	p.mu.Unlock()
 	b := p.behaviours[blockName]
 	if b == nil {
 		b = outputs(map[string]any{})
@@ -314,11 +330,39 @@ func (p *fakePlugin) EvaluateCondition(ctx context.Context, req sdk.ConditionReq
 
 // ---- the harness ----
 
+// switchable is the adapter registered under the plugin's name; swapping
+// its plugin is what a plugin manager does when it restarts a process.
+type switchable struct {
+	mu sync.Mutex
+	p  *fakePlugin
+}
+
+func (s *switchable) cur() *fakePlugin {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.p
+}
+
+func (s *switchable) Describe(ctx context.Context) (sdk.Info, error) { return s.cur().Describe(ctx) }
+func (s *switchable) ExecuteBlock(ctx context.Context, r sdk.ExecuteRequest) (uuid.UUID, error) {
+	return s.cur().ExecuteBlock(ctx, r)
+}
+func (s *switchable) ResumeBlock(ctx context.Context, r sdk.ResumeRequest) error {
+	return s.cur().ResumeBlock(ctx, r)
+}
+func (s *switchable) CancelBlock(ctx context.Context, r sdk.CancelRequest) error {
+	return s.cur().CancelBlock(ctx, r)
+}
+func (s *switchable) EvaluateCondition(ctx context.Context, r sdk.ConditionRequest) (sdk.ConditionResult, error) {
+	return s.cur().EvaluateCondition(ctx, r)
+}
+
 type harness struct {
 	t      testing.TB
 	cat    *core.Catalog
 	store  store.EventStore
 	plugin *fakePlugin
+	slot   *switchable
 	engine *Engine
 	stop   context.CancelFunc
 	done   chan error
@@ -351,23 +395,35 @@ func newHarness(t testing.TB, cat *core.Catalog, st store.EventStore, p *fakePlu
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Adapters = StaticAdapters(r, map[string]sdk.Adapter{"fake": p}, "fake")
+	slot := &switchable{p: p}
+	cfg.Adapters = StaticAdapters(r, map[string]sdk.Adapter{"fake": slot}, "fake")
 	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, cat: cat, store: st, plugin: p, engine: e, stop: cancel, done: make(chan error, 1)}
+	h := &harness{t: t, cat: cat, store: st, plugin: p, slot: slot, engine: e, stop: cancel, done: make(chan error, 1)}
 	go func() { h.done <- e.Run(ctx) }()
 	t.Cleanup(func() { h.shutdown(); p.Kill() })
 	return h
+}
+
+// restartPlugin kills the plugin and puts a new process of it in its place.
+func (h *harness) restartPlugin(next *fakePlugin) {
+	old := h.slot.cur()
+	old.Kill()
+	h.slot.mu.Lock()
+	h.slot.p = next
+	h.slot.mu.Unlock()
+	h.plugin = next
+	h.t.Cleanup(next.Kill)
 }
 
 // shutdown stops the engine (as a host being killed would, from the
 // engine's side) and waits for Run to return.
 func (h *harness) shutdown() {
 	h.stop()
-	if err := <-h.done; err != nil {
+	if err := <-h.done; err != nil && !errors.Is(err, errCrashed) {
 		h.t.Errorf("Run: %v", err)
 	}
 	h.done <- nil // later shutdowns return at once
