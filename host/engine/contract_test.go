@@ -25,7 +25,9 @@ func contractFixture(t *testing.T, cat *core.Catalog, p *fakePlugin) {
 		return f.add()
 	}
 	build := single("Build", "Compile", []string{"version"}, []string{"artifact"},
-		produce(func(in map[string]any) map[string]any { return map[string]any{"artifact": "app-" + in["version"].(string)} }))
+		produce(func(in map[string]any) map[string]any {
+			return map[string]any{"artifact": "app-" + in["version"].(string)}
+		}))
 	docs := single("Docs", "Write", nil, []string{"pages"}, outputs(map[string]any{"pages": 12.0}))
 	legal := single("Legal", "Review", nil, []string{"cleared"}, outputs(map[string]any{"cleared": true}))
 	test := single("Measure", "Bench", []string{"artifact"}, []string{"latency_ms"},
