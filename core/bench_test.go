@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// BenchmarkLoadExample loads the q3-launch example from disk: 7 YAML files,
+// BenchmarkLoadExample loads the q3-launch example from disk: 12 YAML files,
 // 27 entities.
 func BenchmarkLoadExample(b *testing.B) {
 	for b.Loop() {
