@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	dgbadger "github.com/dgraph-io/badger/v4"
 
@@ -47,6 +48,10 @@ type Store struct {
 	// entering counts Append calls on their way into the queue; the writer
 	// waits a moment for them so that they join the current group commit.
 	entering atomic.Int64
+	// lastReleased and lastCommitTook describe the last commit; only the
+	// writer goroutine touches them (see gather).
+	lastReleased   int
+	lastCommitTook time.Duration
 	// lastPos is the highest committed position.
 	lastPos atomic.Uint64
 	// broken is set once a commit failed; see ErrWriteFailed.

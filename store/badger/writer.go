@@ -104,10 +104,23 @@ func (s *Store) runWriter() {
 
 // gather adds queued appends to batch until the queue is empty, the batch
 // is full, or an exclusive request arrives (returned, to run after batch).
-// While appenders are known to be on their way into the queue it waits a
-// little for them: that is what makes concurrent appenders share fsyncs.
+//
+// Two waits make concurrent appenders share fsyncs. Appenders already on
+// their way into the queue (counted in entering) are waited for briefly.
+// And in sync mode, the callers the last commit released usually come
+// straight back with their next append: the writer lingers for up to a
+// quarter of the last commit's duration (at most maxLinger) until as many
+// appends are gathered as that commit released. A lone appender released
+// alone and finds itself in the batch, so it never waits.
 func (s *Store) gather(batch []*writeRequest) ([]*writeRequest, *writeRequest) {
-	var deadline time.Time
+	start := time.Now()
+	deadline := start.Add(s.linger())
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for len(batch) < s.opts.MaxBatchAppends {
 		select {
 		case req, ok := <-s.queue:
@@ -121,17 +134,40 @@ func (s *Store) gather(batch []*writeRequest) ([]*writeRequest, *writeRequest) {
 			continue
 		default:
 		}
-		if s.entering.Load() == 0 {
+		if s.entering.Load() > 0 && time.Since(start) < coalesceWait {
+			runtime.Gosched()
+			continue
+		}
+		if len(batch) >= s.lastReleased || !time.Now().Before(deadline) {
 			return batch, nil
 		}
-		if deadline.IsZero() {
-			deadline = time.Now().Add(coalesceWait)
-		} else if time.Now().After(deadline) {
+		if timer == nil {
+			timer = time.NewTimer(time.Until(deadline))
+		}
+		select {
+		case req, ok := <-s.queue:
+			if !ok {
+				return batch, nil
+			}
+			if req.exclusive != nil {
+				return batch, req
+			}
+			batch = append(batch, req)
+		case <-timer.C:
 			return batch, nil
 		}
-		runtime.Gosched()
 	}
 	return batch, nil
+}
+
+// maxLinger caps how long gather lingers for returning appenders.
+const maxLinger = time.Millisecond
+
+func (s *Store) linger() time.Duration {
+	if s.opts.Durability != DurabilitySync {
+		return 0 // a commit costs microseconds; lingering would dominate it
+	}
+	return min(s.lastCommitTook/4, maxLinger)
 }
 
 // pendingAppend is one append checked and encoded inside the current
@@ -262,7 +298,10 @@ func (s *Store) commit(txn *dgbadger.Txn, accepted []*pendingAppend, pos uint64)
 	if len(accepted) == 0 {
 		return
 	}
-	if err := txn.Commit(); err != nil {
+	began := time.Now()
+	err := txn.Commit()
+	s.lastCommitTook = time.Since(began)
+	if err != nil {
 		werr := fmt.Errorf("%w: event store in %s: commit: %w", ErrWriteFailed, s.where(), err)
 		s.broken.CompareAndSwap(nil, &werr)
 		s.opts.Logger.Error("event store commit failed; refusing further appends", "error", err)
@@ -280,6 +319,7 @@ func (s *Store) commit(txn *dgbadger.Txn, accepted []*pendingAppend, pos uint64)
 			wrote = true
 		}
 	}
+	s.lastReleased = len(accepted)
 	if wrote {
 		s.stats.commits.Add(1)
 		s.broadcast()
