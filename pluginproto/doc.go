@@ -9,9 +9,10 @@
 //   - EventStore (eventstore.proto), served by the host over go-plugin's
 //     GRPCBroker so a plugin records its events in the host's log.
 //
-// Definitions, inputs and events cross the wire as canonical JSON bytes, not
-// as protobuf re-models of every field, so the core model stays the single
-// source of truth. Errors carry an ErrorDetail (errors.proto) naming the
+// Definitions, inputs and the opaque parts of events (payload, metadata,
+// executor) cross the wire as JSON bytes, not as protobuf re-models of every
+// field, so the core model stays the single source of truth; payloads keep
+// their exact bytes. Errors carry an ErrorDetail (errors.proto) naming the
 // sentinel error they stand for.
 //
 // Plugin authors never import this package: the sdk package wraps it.

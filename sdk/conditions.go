@@ -79,4 +79,3 @@ func (r ConditionRequest) Decide(ctx context.Context, value bool, reason string,
 	}
 	return nil
 }
-

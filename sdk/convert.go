@@ -158,35 +158,90 @@ func decodeJSON(field string, data []byte, v any) error {
 	return nil
 }
 
-// encodeEvents encodes events in their canonical JSON form.
-func encodeEvents(events []execution.Event) ([][]byte, error) {
-	out := make([][]byte, len(events))
+// encodeEvents converts events for the wire.
+func encodeEvents(events []execution.Event) ([]*pluginproto.Event, error) {
+	out := make([]*pluginproto.Event, len(events))
 	for i := range events {
-		b, err := json.Marshal(events[i])
+		p, err := encodeEvent(&events[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %d (%s): %w", store.ErrInvalid, i, events[i].EventType, err)
 		}
-		out[i] = b
+		out[i] = p
 	}
 	return out, nil
 }
 
-// decodeEvents decodes events from their canonical JSON form.
-func decodeEvents(raw [][]byte) ([]execution.Event, error) {
-	out := make([]execution.Event, len(raw))
-	for i, b := range raw {
-		if err := json.Unmarshal(b, &out[i]); err != nil {
-			return nil, fmt.Errorf("%w: event %d is not an openoma event: %w", store.ErrInvalid, i, err)
+func encodeEvent(ev *execution.Event) (*pluginproto.Event, error) {
+	p := &pluginproto.Event{
+		Id:          idString(ev.ID),
+		ExecutionId: idString(ev.ExecutionID),
+		EventType:   string(ev.EventType),
+		Payload:     ev.Payload,
+		Sequence:    ev.Sequence,
+		Position:    ev.Position,
+	}
+	if !ev.Timestamp.IsZero() {
+		p.Timestamp = timestamppb.New(ev.Timestamp)
+	}
+	var err error
+	if ev.Executor != nil {
+		if p.Executor, err = json.Marshal(ev.Executor); err != nil {
+			return nil, fmt.Errorf("executor: %w", err)
 		}
 	}
+	if ev.Metadata != nil {
+		if p.Metadata, err = json.Marshal(ev.Metadata); err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// decodeEvents converts events from the wire.
+func decodeEvents(raw []*pluginproto.Event) ([]execution.Event, error) {
+	out := make([]execution.Event, len(raw))
+	for i, p := range raw {
+		ev, err := decodeEvent(p)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		out[i] = ev
+	}
 	return out, nil
 }
 
-func decodeEvent(raw []byte) (execution.Event, error) {
+func decodeEvent(p *pluginproto.Event) (execution.Event, error) {
 	var ev execution.Event
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return ev, fmt.Errorf("%w: not an openoma event: %w", store.ErrInvalid, err)
+	if p == nil {
+		return ev, fmt.Errorf("%w: empty event", store.ErrInvalid)
 	}
+	var err error
+	if ev.ID, err = parseOptionalID("event.id", p.GetId()); err != nil {
+		return ev, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	if ev.ExecutionID, err = parseOptionalID("event.execution_id", p.GetExecutionId()); err != nil {
+		return ev, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	ev.EventType = execution.EventType(p.GetEventType())
+	if p.Timestamp != nil {
+		ev.Timestamp = p.GetTimestamp().AsTime()
+	}
+	if len(p.GetPayload()) > 0 {
+		ev.Payload = p.GetPayload()
+	}
+	if len(p.GetExecutor()) > 0 {
+		ev.Executor = new(execution.ExecutorInfo)
+		if err := json.Unmarshal(p.GetExecutor(), ev.Executor); err != nil {
+			return ev, fmt.Errorf("%w: event %s: executor: %w", store.ErrInvalid, ev.ID, err)
+		}
+	}
+	if len(p.GetMetadata()) > 0 {
+		if err := json.Unmarshal(p.GetMetadata(), &ev.Metadata); err != nil {
+			return ev, fmt.Errorf("%w: event %s: metadata: %w", store.ErrInvalid, ev.ID, err)
+		}
+	}
+	ev.Sequence = p.GetSequence()
+	ev.Position = p.GetPosition()
 	return ev, nil
 }
 
@@ -236,8 +291,5 @@ func infoFromProto(p *pluginproto.ExecutionInfo) (store.ExecutionInfo, error) {
 	}
 	return info, nil
 }
-
-// ev1 wraps one event as a batch, for the shared encoder.
-func ev1(ev execution.Event) []execution.Event { return []execution.Event{ev} }
 
 func executionKind(s string) execution.Kind { return execution.Kind(s) }

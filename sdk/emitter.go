@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,6 +40,7 @@ type Emitter struct {
 
 	mu       sync.Mutex
 	seq      uint64 // last sequence seen; 0 while unknown
+	stale    bool   // an append's fate is unknown: re-read before the next
 	assigned bool   // this emitter's executor holds the execution
 	started  bool
 	terminal execution.EventType
@@ -133,6 +135,12 @@ func (e *Emitter) Terminal() execution.EventType {
 // Sync re-reads the execution's log, adopts its last sequence and state
 // (after a conflict, or to resume) and returns its projection.
 func (e *Emitter) Sync(ctx context.Context) (execution.BlockExecution, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.syncLocked(ctx)
+}
+
+func (e *Emitter) syncLocked(ctx context.Context) (execution.BlockExecution, error) {
 	events, err := e.store.Events(ctx, e.executionID, 0)
 	if err != nil {
 		return execution.BlockExecution{}, fmt.Errorf("read execution %s: %w", e.executionID, err)
@@ -144,9 +152,8 @@ func (e *Emitter) Sync(ctx context.Context) (execution.BlockExecution, error) {
 	if err != nil {
 		return b, fmt.Errorf("read execution %s: %w", e.executionID, err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.seq = events[len(events)-1].Sequence
+	e.stale = false
 	e.terminal = ""
 	e.started = false
 	for i := range events {
@@ -304,6 +311,11 @@ func (e *Emitter) appendLocked(ctx context.Context, steps ...step) error {
 	if len(steps) == 0 {
 		return nil
 	}
+	if e.stale {
+		if _, err := e.syncLocked(ctx); err != nil {
+			return fmt.Errorf("emit %s: %w", describeSteps(steps), err)
+		}
+	}
 	if e.terminal != "" {
 		for _, s := range steps {
 			if s.metadata[execution.MetadataAdministrative] != true {
@@ -335,6 +347,11 @@ func (e *Emitter) appendLocked(ctx context.Context, steps ...step) error {
 	}
 	stored, err := e.store.Append(ctx, events, opts)
 	if err != nil {
+		if !definitive(err) {
+			// The append may have landed or not (a cancelled call, a lost
+			// connection): learn which from the log before appending again.
+			e.stale = true
+		}
 		return fmt.Errorf("emit %s for execution %s: %w", describeSteps(steps), e.executionID, err)
 	}
 	for _, ev := range stored {
@@ -430,4 +447,15 @@ func quoteList(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// definitive reports whether a failed append certainly stored nothing: the
+// store refused it. Any other failure leaves the outcome unknown.
+func definitive(err error) bool {
+	for _, sentinel := range []error{store.ErrConflict, store.ErrFinal, store.ErrInvalid, store.ErrNotFound, store.ErrClosed} {
+		if errors.Is(err, sentinel) {
+			return true
+		}
+	}
+	return false
 }

@@ -28,12 +28,15 @@ const finalAppendTimeout = 30 * time.Second
 // Run blocks while the work runs: call it from a goroutine (see Tasks), not
 // from ExecuteBlock.
 func (e *Emitter) Run(ctx context.Context, work WorkFunc) error {
-	if err := e.Begin(ctx); err != nil {
-		return err
-	}
-	outputs, err := protect(ctx, work)
 	record, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalAppendTimeout)
 	defer cancel()
+	var outputs map[string]any
+	err := e.Begin(ctx)
+	if err == nil {
+		outputs, err = protect(ctx, work)
+	} else if ctx.Err() == nil {
+		return err
+	}
 	if ctx.Err() != nil {
 		if errors.Is(context.Cause(ctx), ErrShuttingDown) {
 			// Not cancelled: the next plugin process resumes it.

@@ -81,11 +81,11 @@ func (s *storeServer) LatestEvent(ctx context.Context, req *pluginproto.LatestEv
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	raw, err := encodeEvents(ev1(ev))
+	p, err := encodeEvent(&ev)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, toStatus(fmt.Errorf("%w: %w", store.ErrInvalid, err))
 	}
-	return &pluginproto.LatestEventResponse{Event: raw[0]}, nil
+	return &pluginproto.LatestEventResponse{Event: p}, nil
 }
 
 func (s *storeServer) Execution(ctx context.Context, req *pluginproto.ExecutionRequest) (*pluginproto.ExecutionResponse, error) {
@@ -140,11 +140,11 @@ func (s *storeServer) Subscribe(req *pluginproto.SubscribeRequest, stream grpc.S
 		if err != nil {
 			return toStatus(err)
 		}
-		raw, err := encodeEvents(ev1(ev))
+		p, err := encodeEvent(&ev)
 		if err != nil {
-			return toStatus(err)
+			return toStatus(fmt.Errorf("%w: %w", store.ErrInvalid, err))
 		}
-		if err := stream.Send(&pluginproto.SubscribeResponse{Event: raw[0]}); err != nil {
+		if err := stream.Send(&pluginproto.SubscribeResponse{Event: p}); err != nil {
 			return err
 		}
 	}

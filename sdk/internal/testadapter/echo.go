@@ -97,4 +97,3 @@ func echo(ctx context.Context, inputs map[string]any) (map[string]any, error) {
 	}
 	return out, nil
 }
-
