@@ -80,9 +80,7 @@ func NewManager(specs []Spec, opts Options) (*Manager, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	if opts.HostDir == "" {
-		if exe, err := os.Executable(); err == nil {
-			opts.HostDir = filepath.Dir(exe)
-		}
+		opts.HostDir = DefaultHostDir()
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 30 * time.Second
@@ -104,6 +102,19 @@ func NewManager(specs []Spec, opts Options) (*Manager, error) {
 		m.order = append(m.order, s.Name)
 	}
 	return m, nil
+}
+
+// DefaultHostDir is where plugin binaries are looked for first: the
+// directory of the running executable.
+func DefaultHostDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	return filepath.Dir(exe)
 }
 
 // proc is one configured plugin and its current process, if any.
@@ -209,7 +220,7 @@ func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(spec, path); err != nil {
+	if err := VerifyChecksum(spec, path); err != nil {
 		m.log.Error("refusing plugin", "plugin", spec.Name, "path", path, "error", err)
 		return nil, err
 	}
@@ -219,7 +230,7 @@ func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
 	cc.StartTimeout = m.opts.StartTimeout
 	// go-plugin hands a RunnerFunc a command with no path, only the
 	// environment of its handshake (and, being exclusive with Cmd, it
-	// cannot check SecureConfig itself: verifyChecksum above does).
+	// cannot check SecureConfig itself: VerifyChecksum above does).
 	cc.RunnerFunc = func(_ hclog.Logger, proto *exec.Cmd, _ string) (runner.Runner, error) {
 		cmd := exec.Command(path, spec.Args...)
 		cmd.Env = append(proto.Env, spec.Env...)

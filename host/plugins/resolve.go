@@ -72,10 +72,10 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// verifyChecksum refuses a binary whose sha256 is not the configured one.
+// VerifyChecksum refuses a binary whose sha256 is not the configured one.
 // go-plugin checks again when it launches (SecureConfig); this check comes
 // first so the error can say what the binary's sum actually is.
-func verifyChecksum(spec Spec, path string) error {
+func VerifyChecksum(spec Spec, path string) error {
 	if spec.SHA256 == "" {
 		return nil
 	}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/engine"
+)
+
+func newRunCommand(g *globals) *cobra.Command {
+	var inputFlags []string
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "run FLOW_OR_CONTRACT",
+		Short: "Run a flow or contract and (by default) wait for it to end",
+		Long: `run starts a flow or contract — by name, name@version, id or id@version — with
+the given inputs. It submits to the daemon when one is running; otherwise it
+runs an embedded host on the data directory until the execution ends (and
+resumes anything earlier runs left open).
+
+Inputs: --input name=value (JSON when it parses as JSON, else a string;
+name:=value is always a string) or --input @file.json (an object).
+
+Exit status: 0 completed, 1 failed or cancelled, 2 on a usage error.
+With --wait=false it prints the execution id as soon as it is recorded.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			inputs, err := parseInputs(inputFlags)
+			if err != nil {
+				return err
+			}
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			s, err := g.connect(cmd.Context(), cfg, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			progress := newProgress(g.stderr, !g.json && isTerminal(g.stderr))
+			last, err := s.Run(cmd.Context(), args[0], inputs, wait, progress.update)
+			progress.done()
+			if err != nil {
+				return err
+			}
+			if !wait {
+				if g.json {
+					return g.printJSON(map[string]any{"execution_id": last.ExecutionID})
+				}
+				fmt.Fprintln(g.stdout, last.ExecutionID)
+				return nil
+			}
+			return g.printReport(last.JSON, true)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&inputFlags, "input", "i", nil, "run input: name=value or @file.json (repeatable)")
+	cmd.Flags().BoolVar(&wait, "wait", true, "wait for the execution to end")
+	return cmd
+}
+
+// isTerminal reports whether w is a character device (a terminal), so
+// progress can redraw one line instead of printing many.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// printReport prints a report as JSON or as a tree, and turns a failed or
+// cancelled end into exit status 1.
+func (g *globals) printReport(raw json.RawMessage, exitOnFailure bool) error {
+	var rep engine.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("decode report: %w", err)
+	}
+	if g.json {
+		if _, err := g.stdout.Write(append(indentJSON(raw), '\n')); err != nil {
+			return err
+		}
+	} else {
+		writeTree(g.stdout, &rep, "")
+	}
+	if exitOnFailure && (rep.State == execution.StateFailed || rep.State == execution.StateCancelled) {
+		return exitError{1}
+	}
+	return nil
+}
+
+func indentJSON(raw json.RawMessage) []byte {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return raw
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return b
+}
+
+// writeTree prints a report for a person: contract → flows → blocks, with
+// state, attempt, executor and timing.
+func writeTree(w io.Writer, r *engine.Report, indent string) {
+	head := fmt.Sprintf("%s%s %q v%d: %s", indent, r.Kind, r.Name, r.Version, r.State)
+	if r.Role != "" && r.Role != execution.RoleWork {
+		head += fmt.Sprintf(" (%s)", r.Role)
+	}
+	if r.Progress != nil {
+		head += fmt.Sprintf(" — %d/%d blocks", r.Progress.Done, r.Progress.Total)
+	}
+	if r.EndedAt != nil {
+		head += fmt.Sprintf(" in %s", r.EndedAt.Sub(r.CreatedAt).Round(time.Millisecond))
+	}
+	fmt.Fprintln(w, head)
+	if indent == "" {
+		fmt.Fprintf(w, "  execution %s\n", r.ExecutionID)
+	}
+	if r.Reason != "" {
+		fmt.Fprintf(w, "%s  reason: %s\n", indent, r.Reason)
+	}
+	if r.Kind == execution.KindContract {
+		met := "unknown"
+		if r.OutcomesMet != nil {
+			met = map[bool]string{true: "yes", false: "no"}[*r.OutcomesMet]
+		}
+		fmt.Fprintf(w, "%s  work: %s; outcomes met: %s\n", indent, r.WorkState, met)
+	}
+	for _, b := range r.Blocks {
+		line := fmt.Sprintf("%s  - %-20s %-11s attempt %d", indent, b.Alias, b.State, b.Attempt)
+		if b.Executor != nil {
+			line += fmt.Sprintf("  %s:%s", b.Executor.Type, b.Executor.Identifier)
+		}
+		if b.StartedAt != nil && b.EndedAt != nil {
+			line += fmt.Sprintf("  %s", b.EndedAt.Sub(*b.StartedAt).Round(time.Millisecond))
+		}
+		if b.Reason != "" {
+			line += "  (" + b.Reason + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, f := range r.Flows {
+		writeTree(w, f, indent+"  ")
+	}
+	for _, k := range r.SubContracts {
+		writeTree(w, k, indent+"  ")
+	}
+	for _, a := range r.Assessments {
+		verdict := "pending"
+		if a.Met != nil {
+			verdict = map[bool]string{true: "met", false: "NOT met"}[*a.Met]
+		}
+		fmt.Fprintf(w, "%s  outcome %q: %s (%s)", indent, a.Outcome, verdict, a.State)
+		if a.Result != nil {
+			b, _ := json.Marshal(a.Result)
+			fmt.Fprintf(w, " result %s", b)
+		}
+		fmt.Fprintln(w)
+	}
+	if indent == "" && len(r.Outputs) > 0 {
+		fmt.Fprintln(w, "outputs:")
+		aliases := make([]string, 0, len(r.Outputs))
+		for a := range r.Outputs {
+			aliases = append(aliases, a)
+		}
+		sort.Strings(aliases)
+		for _, a := range aliases {
+			ports := make([]string, 0, len(r.Outputs[a]))
+			for p := range r.Outputs[a] {
+				ports = append(ports, p)
+			}
+			sort.Strings(ports)
+			for _, p := range ports {
+				b, _ := json.Marshal(r.Outputs[a][p])
+				fmt.Fprintf(w, "  %s.%s = %s\n", a, p, b)
+			}
+		}
+	}
+}
+
+// progress shows blocks done/total while run waits: one rewritten line on
+// a terminal, plain lines (only on change) otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	last  string
+	shown bool
+}
+
+func newProgress(w io.Writer, tty bool) *progress { return &progress{w: w, tty: tty} }
+
+func (p *progress) update(r control.Report) {
+	if r.Final {
+		return
+	}
+	var rep engine.Report
+	if json.Unmarshal(r.JSON, &rep) != nil {
+		return
+	}
+	done, total := countBlocks(&rep)
+	line := fmt.Sprintf("%s %q: %s, %d/%d blocks done", rep.Kind, rep.Name, rep.State, done, total)
+	if line == p.last {
+		return
+	}
+	p.last = line
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.shown = true
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *progress) done() {
+	if p.tty && p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func countBlocks(r *engine.Report) (done, total int) {
+	if r.Progress != nil {
+		done, total = r.Progress.Done, r.Progress.Total
+	}
+	for _, f := range r.Flows {
+		d, t := countBlocks(f)
+		done, total = done+d, total+t
+	}
+	for _, k := range r.SubContracts {
+		d, t := countBlocks(k)
+		done, total = done+d, total+t
+	}
+	for _, a := range r.Assessments {
+		for _, f := range append(a.TestFlows, a.AssessmentFlow) {
+			if f != nil {
+				d, t := countBlocks(f)
+				done, total = done+d, total+t
+			}
+		}
+	}
+	return done, total
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host"
+)
+
+func newStatusCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status [EXECUTION]",
+		Short: "Show an execution as a tree (contract → flows → blocks), or list recent runs",
+		Long: `status shows one execution — state, blocks with executor, attempt and timing,
+and for contracts the work state apart from the assessment verdicts — or,
+without an id, the recent top-level runs. With --json it prints the same
+object as run --json.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			s, err := g.connect(cmd.Context(), cfg, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			id := ""
+			if len(args) == 1 {
+				id = args[0]
+			}
+			rep, err := s.Status(cmd.Context(), id)
+			if err != nil {
+				return notFoundHint(err, id)
+			}
+			if id != "" {
+				return g.printReport(rep.JSON, false)
+			}
+			if g.json {
+				_, err := g.stdout.Write(append(indentJSON(rep.JSON), '\n'))
+				return err
+			}
+			var list []host.Summary
+			if err := json.Unmarshal(rep.JSON, &list); err != nil {
+				return fmt.Errorf("decode status: %w", err)
+			}
+			if len(list) == 0 {
+				fmt.Fprintln(g.stdout, "no executions yet")
+			}
+			for _, r := range list {
+				fmt.Fprintf(g.stdout, "%s  %-11s %-8s %s v%d  %s\n", r.ExecutionID, r.State, r.Kind, r.Name, r.Version,
+					r.CreatedAt.Local().Format(time.DateTime))
+			}
+			return nil
+		},
+	}
+}
+
+func newEventsCommand(g *globals) *cobra.Command {
+	var follow bool
+	var after uint64
+	cmd := &cobra.Command{
+		Use:   "events EXECUTION",
+		Short: "Print the event log of an execution and everything beneath it",
+		Long: `events prints the events of an execution and of its descendants (a contract's
+flows, a flow's blocks) in the order they were stored; --follow keeps
+printing new ones until the execution ends. --json prints one JSON event
+per line.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			s, err := g.connect(cmd.Context(), cfg, follow)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			err = s.Events(cmd.Context(), args[0], after, follow, func(ev execution.Event) error {
+				if g.json {
+					b, err := json.Marshal(ev)
+					if err != nil {
+						return err
+					}
+					_, err = fmt.Fprintf(g.stdout, "%s\n", b)
+					return err
+				}
+				return writeEvent(g, ev)
+			})
+			return notFoundHint(err, args[0])
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events until the execution ends")
+	cmd.Flags().Uint64Var(&after, "after", 0, "only events stored after this position")
+	return cmd
+}
+
+func writeEvent(g *globals, ev execution.Event) error {
+	who := ""
+	if ev.Executor != nil {
+		who = fmt.Sprintf(" [%s:%s]", ev.Executor.Type, ev.Executor.Identifier)
+	}
+	payload := ""
+	if len(ev.Payload) > 0 && string(ev.Payload) != "null" {
+		payload = " " + string(ev.Payload)
+		if len(payload) > 200 {
+			payload = payload[:197] + "..."
+		}
+	}
+	_, err := fmt.Fprintf(g.stdout, "%6d %s %s #%d %-17s%s%s\n", ev.Position, ev.Timestamp.Local().Format("15:04:05.000"),
+		ev.ExecutionID.String()[:8], ev.Sequence, ev.EventType, who, payload)
+	return err
+}
+
+func newCancelCommand(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "cancel EXECUTION",
+		Short: "Cancel a running flow or contract execution",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			s, err := g.connect(cmd.Context(), cfg, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.Cancel(cmd.Context(), args[0], reason); err != nil {
+				return notFoundHint(err, args[0])
+			}
+			if g.json {
+				return g.printJSON(map[string]any{"execution_id": args[0], "cancelled": true})
+			}
+			fmt.Fprintf(g.stdout, "cancelled %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the log)")
+	return cmd
+}

@@ -1,0 +1,121 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/store"
+)
+
+var _ control.Backend = (*Host)(nil)
+
+// Start implements control.Backend: it runs a flow or a contract, found by
+// name, name@version, id or id@version.
+func (h *Host) Start(ctx context.Context, ref string, inputs map[string]any) (uuid.UUID, error) {
+	f, ferr := h.catalog.LookupFlow(ref)
+	k, kerr := h.catalog.LookupContract(ref)
+	switch {
+	case ferr == nil && kerr == nil:
+		return uuid.Nil, fmt.Errorf("%q names both flow %s and contract %s; use an id: %w",
+			ref, f.Describe(), k.Describe(), control.ErrInvalid)
+	case ferr == nil:
+		return h.engine.StartFlow(ctx, ref, inputs)
+	case kerr == nil:
+		return h.engine.StartContract(ctx, ref, inputs)
+	}
+	return uuid.Nil, fmt.Errorf("no flow or contract %q in the definitions: %w", ref, control.ErrNotFound)
+}
+
+// Report implements control.Backend.
+func (h *Host) Report(ctx context.Context, id uuid.UUID) (any, bool, error) {
+	info, err := h.store.Execution(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, fmt.Errorf("execution %s: %w", id, control.ErrNotFound)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	rep, err := h.engine.Status(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	return rep, info.Terminal, nil
+}
+
+// Summary is one line of `status` without an execution id.
+type Summary struct {
+	ExecutionID uuid.UUID       `json:"execution_id"`
+	Kind        execution.Kind  `json:"kind"`
+	Name        string          `json:"name"`
+	Version     int             `json:"version"`
+	State       execution.State `json:"state"`
+	CreatedAt   time.Time       `json:"created_at"`
+}
+
+// recentLimit bounds how many executions `status` lists.
+const recentLimit = 50
+
+// Recent implements control.Backend: the newest top-level runs.
+func (h *Host) Recent(ctx context.Context) (any, error) {
+	var top []store.ExecutionInfo
+	for _, kind := range []execution.Kind{execution.KindFlow, execution.KindContract} {
+		infos, err := h.store.ListExecutions(ctx, store.Filter{Kind: kind})
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range infos {
+			if i.Parent == uuid.Nil {
+				top = append(top, i)
+			}
+		}
+	}
+	slices.SortFunc(top, func(a, b store.ExecutionInfo) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	if len(top) > recentLimit {
+		top = top[:recentLimit]
+	}
+	out := make([]Summary, 0, len(top))
+	for _, i := range top {
+		rep, err := h.engine.Status(ctx, i.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Summary{i.ID, i.Kind, rep.Name, rep.Version, rep.State, i.CreatedAt})
+	}
+	return out, nil
+}
+
+// Events implements control.Backend: the events of an execution and of
+// every execution beneath it, in the order they were stored.
+func (h *Host) Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error {
+	return StreamTree(ctx, h.store, id, after, follow, send)
+}
+
+// Cancel implements control.Backend.
+func (h *Host) Cancel(ctx context.Context, id uuid.UUID, reason string, by control.Caller) error {
+	if _, err := h.store.Execution(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("execution %s: %w", id, control.ErrNotFound)
+	}
+	if reason == "" {
+		reason = "cancelled"
+	}
+	if by.User != "" {
+		reason = fmt.Sprintf("%s (by %s)", reason, by)
+	}
+	return h.engine.Cancel(ctx, id, reason)
+}
+
+// Plugins implements control.Backend.
+func (h *Host) Plugins(context.Context) (any, error) { return h.plugins.Status(), nil }
+
+// Task implements control.Backend.
+func (h *Host) Task(ctx context.Context, verb string, request json.RawMessage, by control.Caller) (any, error) {
+	return nil, fmt.Errorf("task %s: this host has no task inbox (the manual plugin's task verbs are not available yet): %w", verb, control.ErrInvalid)
+}

@@ -1,0 +1,234 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/host/config"
+	"github.com/openoma/openoma/host/engine"
+	"github.com/openoma/openoma/host/plugins"
+	"github.com/openoma/openoma/host/router"
+	"github.com/openoma/openoma/sdk"
+	"github.com/openoma/openoma/store/badger"
+	"github.com/openoma/openoma/validate"
+)
+
+// Host is one running openoma runtime over one data directory.
+type Host struct {
+	cfg     *config.Config
+	log     hclog.Logger
+	catalog *core.Catalog
+	store   *badger.Store
+	plugins *plugins.Manager
+	router  *router.Router
+	engine  *engine.Engine
+
+	runOnce  sync.Once
+	runErr   chan error
+	stopRun  context.CancelFunc
+	closeErr error
+	closed   sync.Once
+}
+
+// Options tune Open beyond the configuration.
+type Options struct {
+	// PluginDir is searched for openoma-plugin-<name> binaries before PATH;
+	// empty means the directory of the running executable.
+	PluginDir string
+}
+
+// Open loads and validates the definitions, opens the event store (taking
+// the data directory's lock) and prepares plugins and engine. Nothing runs
+// until Run.
+func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	h := &Host{cfg: cfg, log: log}
+	var err error
+	if h.catalog, err = LoadCatalog(cfg.Definitions); err != nil {
+		return nil, err
+	}
+	if h.router, err = NewRouter(cfg); err != nil {
+		return nil, err
+	}
+	if err := h.router.Check(h.catalog); err != nil {
+		// Not fatal: other flows can still run, and a run of an affected
+		// flow fails that block with the same message. validate --config
+		// reports it before anything runs.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			log.Warn("unroutable block", "problem", line)
+		}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
+	}
+	if h.store, err = badger.Open(StoreDir(cfg), StoreOptions(cfg, log)); err != nil {
+		return nil, err
+	}
+	h.plugins, err = plugins.NewManager(PluginSpecs(cfg), plugins.Options{
+		Logger:            log,
+		HostDir:           opts.PluginDir,
+		RestartBackoff:    cfg.Engine.RestartBackoff,
+		RestartBackoffMax: cfg.Engine.RestartBackoffMax,
+		OnRestart: func(ctx context.Context, name string) {
+			if err := h.engine.PluginRestarted(ctx, name); err != nil && ctx.Err() == nil {
+				log.Error("resuming blocks after plugin restart", "plugin", name, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		h.store.Close()
+		return nil, err
+	}
+	maxConc := map[string]int{}
+	for _, p := range cfg.Plugins {
+		if p.MaxConcurrency > 0 {
+			maxConc[p.Name] = p.MaxConcurrency
+		}
+	}
+	h.engine, err = engine.New(engine.Config{
+		Catalog: h.catalog,
+		Store:   h.store,
+		Adapters: &engine.RoutedAdapters{
+			Router:           h.router,
+			ConditionsPlugin: cfg.Routing.ConditionsPlugin,
+			Lookup: func(_ context.Context, name string) (sdk.Adapter, error) {
+				return h.plugins.Adapter(name)
+			},
+		},
+		Logger:         log.Named("engine"),
+		CallTimeout:    cfg.Engine.CallTimeout,
+		MaxConcurrency: maxConc,
+	})
+	if err != nil {
+		h.plugins.Close()
+		h.store.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// LoadCatalog loads definition paths and validates them as the host runs
+// them (spec invariants, references, CEL, no cycles).
+func LoadCatalog(paths []string) (*core.Catalog, error) {
+	if len(paths) == 0 {
+		return core.NewCatalog(), nil
+	}
+	cat, err := core.Load(paths...)
+	if err != nil {
+		return nil, fmt.Errorf("definitions:\n%w", err)
+	}
+	if err := validate.Catalog(cat, validate.RequireRunnable()); err != nil {
+		return nil, fmt.Errorf("definitions:\n%w", err)
+	}
+	return cat, nil
+}
+
+// NewRouter builds the hint router of a configuration.
+func NewRouter(cfg *config.Config) (*router.Router, error) {
+	rc := router.Config{DefaultPlugin: cfg.Routing.DefaultPlugin}
+	for _, p := range cfg.Plugins {
+		if len(p.Hints) > 0 {
+			rc.Plugins = append(rc.Plugins, router.Plugin{Name: p.Name, Hints: p.Hints})
+		}
+	}
+	r, err := router.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return r, nil
+}
+
+// PluginSpecs converts the configured plugins for the plugin manager.
+func PluginSpecs(cfg *config.Config) []plugins.Spec {
+	specs := make([]plugins.Spec, 0, len(cfg.Plugins))
+	for _, p := range cfg.Plugins {
+		specs = append(specs, plugins.Spec{
+			Name: p.Name, Path: p.Path, Args: p.Args, Env: p.Env,
+			SHA256: p.SHA256, Hints: p.Hints, MaxConcurrency: p.MaxConcurrency,
+		})
+	}
+	return specs
+}
+
+// StoreDir is where the event store lives inside the data directory.
+func StoreDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "events") }
+
+// StoreOptions maps the store.* configuration keys onto Badger options.
+func StoreOptions(cfg *config.Config, log hclog.Logger) badger.Options {
+	o := badger.DefaultOptions()
+	o.Durability = badger.Durability(cfg.Store.Durability)
+	o.MemTableSize = int64(cfg.Store.MemTableSizeMB) << 20
+	o.BlockCacheSize = int64(cfg.Store.BlockCacheMB) << 20
+	o.IndexCacheSize = int64(cfg.Store.IndexCacheMB) << 20
+	o.ValueLogFileSize = int64(cfg.Store.ValueLogFileSizeMB) << 20
+	o.GCInterval = cfg.Store.GCInterval
+	if o.GCInterval == 0 {
+		o.GCInterval = -1 // 0 in the config means off
+	}
+	o.Logger = log.Named("badger")
+	return o
+}
+
+// Catalog returns the loaded definitions.
+func (h *Host) Catalog() *core.Catalog { return h.catalog }
+
+// Engine returns the scheduler.
+func (h *Host) Engine() *engine.Engine { return h.engine }
+
+// Store returns the event store.
+func (h *Host) Store() *badger.Store { return h.store }
+
+// PluginManager returns the plugin manager.
+func (h *Host) PluginManager() *plugins.Manager { return h.plugins }
+
+// Run starts the engine in the background and resumes every execution a
+// previous process left open. It returns once recovery has handed every
+// open execution back to the scheduler; the engine keeps running until
+// Close.
+func (h *Host) Run(ctx context.Context) error {
+	started := false
+	h.runOnce.Do(func() {
+		started = true
+		runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		h.stopRun = cancel
+		h.runErr = make(chan error, 1)
+		go func() { h.runErr <- h.engine.Run(runCtx) }()
+	})
+	if !started {
+		return errors.New("host already started")
+	}
+	if err := h.engine.Recover(ctx); err != nil {
+		return fmt.Errorf("recovery: %w", err)
+	}
+	return nil
+}
+
+// Close stops dispatching, waits for the engine, stops every plugin and
+// closes the store. It is safe to call more than once.
+func (h *Host) Close() error {
+	h.closed.Do(func() {
+		var errs []error
+		if h.stopRun != nil {
+			h.stopRun()
+			if err := <-h.runErr; err != nil {
+				errs = append(errs, fmt.Errorf("engine: %w", err))
+			}
+		}
+		errs = append(errs, h.plugins.Close())
+		if err := h.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
+		h.closeErr = errors.Join(errs...)
+	})
+	return h.closeErr
+}
