@@ -86,17 +86,31 @@ func label(kind core.Kind) string {
 	return "contract"
 }
 
-// pin checks one reference to (id, version) of kind: both are set
-// (invariant 2) and, with a resolver, the definition exists. It returns
-// whether the reference resolved.
-func (c *checker) pin(r *reporter, kind core.Kind, id uuid.UUID, version int, idPath, versionPath string) bool {
+// at builds the path of field in element i of list ("nodes[3].target_id");
+// with i < 0, of field in list itself ("assessment_bindings[0].assessment_flow_id").
+// Paths are built only when an error is reported: validation of a large
+// flow stays allocation-light.
+func at(list string, i int, field string) string {
+	if i < 0 {
+		return list + "." + field
+	}
+	return list + "[" + strconv.Itoa(i) + "]." + field
+}
+
+// pin checks one reference to (id, version) of kind, held in fields
+// idField and versionField of element i of list: both are set (invariant 2)
+// and, with a resolver, the definition exists. It returns whether the
+// reference resolved.
+func (c *checker) pin(r *reporter, kind core.Kind, id uuid.UUID, version int, list string, i int, idField, versionField string) bool {
+	idPath := func() string { return at(list, i, idField) }
+	versionPath := func() string { return at(list, i, versionField) }
 	ok := true
 	if id == uuid.Nil {
-		r.add(idPath, "must name a %s by its id", label(kind))
+		r.add(idPath(), "must name a %s by its id", label(kind))
 		ok = false
 	}
 	if version < 1 {
-		r.add(versionPath, "must pin a %s version (1 or more), got %d", label(kind), version)
+		r.add(versionPath(), "must pin a %s version (1 or more), got %d", label(kind), version)
 		ok = false
 	}
 	if !ok || c.resolver == nil {
@@ -106,9 +120,9 @@ func (c *checker) pin(r *reporter, kind core.Kind, id uuid.UUID, version int, id
 		return true
 	}
 	if have := c.versions[kindID{kind, id}]; len(have) > 0 {
-		r.add(versionPath, "%s is not in the catalog (versions available: %s)", c.describeRef(kind, id, version), joinInts(have))
+		r.add(versionPath(), "%s is not in the catalog (versions available: %s)", c.describeRef(kind, id, version), joinInts(have))
 	} else {
-		r.add(idPath, "no %s with id %s in the catalog", label(kind), id)
+		r.add(idPath(), "no %s with id %s in the catalog", label(kind), id)
 	}
 	return false
 }
@@ -177,10 +191,11 @@ func indexVersions(cat *core.Catalog) map[kindID][]int {
 // predicate compiles a structured predicate, reporting why it cannot be
 // used. The compiler is created on first use, so validating definitions
 // without predicates costs nothing.
-func (c *checker) predicate(r *reporter, path string, pred map[string]any) {
+func (c *checker) predicate(r *reporter, edge int, pred map[string]any) {
+	path := func() string { return at("edges", edge, "condition.predicate") }
 	expr, err := condition.Expression(pred)
 	if err != nil {
-		r.add(path, "%v", err)
+		r.add(path(), "%v", err)
 		return
 	}
 	if c.compileErr == nil {
@@ -192,7 +207,7 @@ func (c *checker) predicate(r *reporter, path string, pred map[string]any) {
 		c.compileErr[expr] = err
 	}
 	if err != nil {
-		r.add(path, "%v", err)
+		r.add(path(), "%v", err)
 	}
 }
 

@@ -14,8 +14,7 @@ func (c *checker) contract(k *core.Contract, src core.Source) {
 	r.header(k.ID, k.Version, k.Name)
 	c.flowRefs(r, "work_flows", k.WorkFlows)
 	for i, ref := range k.SubContracts {
-		c.pin(r, core.KindContract, ref.ContractID, ref.ContractVersion,
-			fmt.Sprintf("sub_contracts[%d].contract_id", i), fmt.Sprintf("sub_contracts[%d].contract_version", i))
+		c.pin(r, core.KindContract, ref.ContractID, ref.ContractVersion, "sub_contracts", i, "contract_id", "contract_version")
 	}
 	r.unique(len(k.SubContracts),
 		func(i int) string { return k.SubContracts[i].Alias },
@@ -31,8 +30,7 @@ func (c *checker) contract(k *core.Contract, src core.Source) {
 // unique aliases.
 func (c *checker) flowRefs(r *reporter, field string, refs []core.FlowReference) {
 	for i, ref := range refs {
-		c.pin(r, core.KindFlow, ref.FlowID, ref.FlowVersion,
-			fmt.Sprintf("%s[%d].flow_id", field, i), fmt.Sprintf("%s[%d].flow_version", field, i))
+		c.pin(r, core.KindFlow, ref.FlowID, ref.FlowVersion, field, i, "flow_id", "flow_version")
 	}
 	r.unique(len(refs),
 		func(i int) string { return refs[i].Alias },
@@ -77,7 +75,7 @@ func (c *checker) binding(r *reporter, k *core.Contract, path string, b core.Ass
 		}
 	}
 	idPath := path + ".assessment_flow_id"
-	if c.pin(r, core.KindFlow, b.AssessmentFlowID, b.AssessmentFlowVersion, idPath, path+".assessment_flow_version") {
+	if c.pin(r, core.KindFlow, b.AssessmentFlowID, b.AssessmentFlowVersion, path, -1, "assessment_flow_id", "assessment_flow_version") {
 		f, _ := c.resolver.Flow(b.AssessmentFlowID, b.AssessmentFlowVersion)
 		if terminals := f.TerminalNodes(); len(terminals) != 1 {
 			r.add(idPath, "%s is used as an assessment flow, which must have exactly one terminal node; it has %s",

@@ -9,25 +9,38 @@ import (
 	"github.com/openoma/openoma/core"
 )
 
-// flowIndex is what the flow checks share: node positions by id and each
-// node's resolved block (nil when unknown).
+// flowIndex is what the flow checks share, computed in one pass so that
+// each id is looked up once: node positions by id, each node's resolved
+// block (nil when unknown) and each edge's ends.
 type flowIndex struct {
 	byID   map[uuid.UUID]int
 	blocks []*core.WorkBlock
+	ends   []ends
 }
 
-// indexFlow maps node ids to their first position and resolves each node's
-// block. When r is not nil, node problems are reported through it.
+// ends holds the node positions an edge joins; source is entry for an
+// entry edge, and either is missing when the id names no node.
+type ends struct{ source, target int }
+
+const (
+	missing = -1
+	entry   = -2
+)
+
+// indexFlow maps node ids to their first position, resolves each node's
+// block and each edge's ends. When r is not nil, node id problems are
+// reported through it.
 func (c *checker) indexFlow(f *core.Flow, r *reporter) *flowIndex {
 	idx := &flowIndex{byID: make(map[uuid.UUID]int, len(f.Nodes)), blocks: make([]*core.WorkBlock, len(f.Nodes))}
+	defer idx.resolveEdges(f)
 	for i, n := range f.Nodes {
 		if n.ID == uuid.Nil {
 			if r != nil {
-				r.add(fmt.Sprintf("nodes[%d].id", i), "must be set to a UUID")
+				r.add(at("nodes", i, "id"), "must be set to a UUID")
 			}
 		} else if j, dup := idx.byID[n.ID]; dup {
 			if r != nil {
-				r.add(fmt.Sprintf("nodes[%d].id", i), "node id %s is already used by nodes[%d]; node ids must be unique within a flow", n.ID, j)
+				r.add(at("nodes", i, "id"), "node id %s is already used by nodes[%d]; node ids must be unique within a flow", n.ID, j)
 			}
 		} else {
 			idx.byID[n.ID] = i
@@ -37,6 +50,27 @@ func (c *checker) indexFlow(f *core.Flow, r *reporter) *flowIndex {
 		}
 	}
 	return idx
+}
+
+func (idx *flowIndex) resolveEdges(f *core.Flow) {
+	idx.ends = make([]ends, len(f.Edges))
+	for i, e := range f.Edges {
+		end := ends{source: entry, target: missing}
+		if !e.IsEntry() {
+			end.source = idx.position(e.SourceID)
+		}
+		if e.TargetID != uuid.Nil {
+			end.target = idx.position(e.TargetID)
+		}
+		idx.ends[i] = end
+	}
+}
+
+func (idx *flowIndex) position(id uuid.UUID) int {
+	if pos, ok := idx.byID[id]; ok {
+		return pos
+	}
+	return missing
 }
 
 // nodeLabel names node i for messages: its alias, else its block's name,
@@ -56,15 +90,14 @@ func (c *checker) flow(f *core.Flow, src core.Source) {
 	r.header(f.ID, f.Version, f.Name)
 	idx := c.indexFlow(f, r)
 	for i, n := range f.Nodes {
-		c.pin(r, core.KindWorkBlock, n.TargetID, n.TargetVersion,
-			fmt.Sprintf("nodes[%d].target_id", i), fmt.Sprintf("nodes[%d].target_version", i))
+		c.pin(r, core.KindWorkBlock, n.TargetID, n.TargetVersion, "nodes", i, "target_id", "target_version")
 	}
 	r.unique(len(f.Nodes),
 		func(i int) string { return f.Nodes[i].Alias },
 		func(i int) string { return fmt.Sprintf("nodes[%d].alias", i) },
 		"alias", "aliases in a flow", true)
 	for i, e := range f.Edges {
-		c.edge(r, idx, i, e)
+		c.edge(r, idx.ends[i], i, e)
 	}
 	c.portMappings(f, idx, r)
 	if c.cfg.assessment {
@@ -78,28 +111,26 @@ func (c *checker) flow(f *core.Flow, src core.Source) {
 }
 
 // edge checks invariant 5 and the edge's condition.
-func (c *checker) edge(r *reporter, idx *flowIndex, i int, e core.Edge) {
-	path := fmt.Sprintf("edges[%d]", i)
-	if !e.IsEntry() {
-		if _, ok := idx.byID[e.SourceID]; !ok {
-			r.add(path+".source_id", "no node with id %s in this flow", e.SourceID)
-		}
+func (c *checker) edge(r *reporter, end ends, i int, e core.Edge) {
+	if end.source == missing {
+		r.add(at("edges", i, "source_id"), "no node with id %s in this flow", e.SourceID)
 	}
-	if e.TargetID == uuid.Nil {
-		r.add(path+".target_id", "must name a node of this flow")
-	} else if _, ok := idx.byID[e.TargetID]; !ok {
-		r.add(path+".target_id", "no node with id %s in this flow", e.TargetID)
+	switch {
+	case e.TargetID == uuid.Nil:
+		r.add(at("edges", i, "target_id"), "must name a node of this flow")
+	case end.target == missing:
+		r.add(at("edges", i, "target_id"), "no node with id %s in this flow", e.TargetID)
 	}
 	if e.Condition == nil {
 		return
 	}
 	if e.Condition.Predicate == nil {
 		if strings.TrimSpace(e.Condition.Description) == "" {
-			r.add(path+".condition", "needs a description or a predicate (omit the condition for an unconditional edge)")
+			r.add(at("edges", i, "condition"), "needs a description or a predicate (omit the condition for an unconditional edge)")
 		}
 		return
 	}
-	c.predicate(r, path+".condition.predicate", e.Condition.Predicate)
+	c.predicate(r, i, e.Condition.Predicate)
 }
 
 // describeTerminals says how many terminal nodes a flow has and which:

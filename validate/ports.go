@@ -1,7 +1,7 @@
 package validate
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/openoma/openoma/core"
@@ -15,41 +15,43 @@ func (c *checker) portMappings(f *core.Flow, idx *flowIndex, r *reporter) {
 			continue
 		}
 		var source, target *core.WorkBlock
-		if pos, ok := idx.byID[e.SourceID]; ok && !e.IsEntry() {
-			source = idx.blocks[pos]
+		if end := idx.ends[i]; end.source >= 0 {
+			source = idx.blocks[end.source]
 		}
-		if pos, ok := idx.byID[e.TargetID]; ok {
-			target = idx.blocks[pos]
+		if end := idx.ends[i]; end.target >= 0 {
+			target = idx.blocks[end.target]
 		}
-		c.edgeMappings(r, fmt.Sprintf("edges[%d]", i), e.PortMappings, source, target, cache)
+		c.edgeMappings(r, i, e.PortMappings, source, target, cache)
 	}
 }
 
-// edgeMappings checks one edge's mappings. source is nil on entry edges
+// edgeMappings checks the mappings of edge i. source is nil on entry edges
 // (their source ports name flow inputs, which any name may be) and when the
 // block is unknown; target is nil when unknown.
-func (c *checker) edgeMappings(r *reporter, path string, mappings []core.PortMapping, source, target *core.WorkBlock, cache map[*core.WorkBlock]*ports) {
+func (c *checker) edgeMappings(r *reporter, edge int, mappings []core.PortMapping, source, target *core.WorkBlock, cache map[*core.WorkBlock]*ports) {
+	path := func(j int, field string) string {
+		return at("edges", edge, "port_mappings["+strconv.Itoa(j)+"]."+field)
+	}
 	for j, m := range mappings {
-		mp := fmt.Sprintf("%s.port_mappings[%d]", path, j)
 		switch {
 		case strings.TrimSpace(m.SourcePort) == "":
-			r.add(mp+".source_port", "must not be empty")
+			r.add(path(j, "source_port"), "must not be empty")
 		case source != nil:
 			if _, ok := c.portsOf(cache, source).outputs[m.SourcePort]; !ok {
-				r.add(mp+".source_port", "%q is not an output of %s (has: %s)", m.SourcePort, source.Describe(), portNames(source.Outputs))
+				r.add(path(j, "source_port"), "%q is not an output of %s (has: %s)", m.SourcePort, source.Describe(), portNames(source.Outputs))
 			}
 		}
 		switch {
 		case strings.TrimSpace(m.TargetPort) == "":
-			r.add(mp+".target_port", "must not be empty")
+			r.add(path(j, "target_port"), "must not be empty")
 		case target != nil:
 			if _, ok := c.portsOf(cache, target).inputs[m.TargetPort]; !ok {
-				r.add(mp+".target_port", "%q is not an input of %s (has: %s)", m.TargetPort, target.Describe(), portNames(target.Inputs))
+				r.add(path(j, "target_port"), "%q is not an input of %s (has: %s)", m.TargetPort, target.Describe(), portNames(target.Inputs))
 			}
 		}
 	}
 	for _, d := range duplicateTargets(mappings) {
-		r.add(fmt.Sprintf("%s.port_mappings[%d].target_port", path, d.later),
+		r.add(path(d.later, "target_port"),
 			"%q is already fed by port_mappings[%d] of this edge; an input takes one value", mappings[d.later].TargetPort, d.first)
 	}
 }

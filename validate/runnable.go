@@ -23,18 +23,14 @@ func buildGraph(f *core.Flow, idx *flowIndex) *graph {
 	g := &graph{start: make([]int, n+1)}
 	type link struct{ from, to, edge int }
 	links := make([]link, 0, len(f.Edges))
-	for i, e := range f.Edges {
-		to, ok := idx.byID[e.TargetID]
-		if !ok {
-			continue
-		}
-		if e.IsEntry() {
-			g.entries = append(g.entries, to)
-			continue
-		}
-		if from, ok := idx.byID[e.SourceID]; ok {
-			links = append(links, link{from, to, i})
-			g.start[from+1]++
+	for i, end := range idx.ends {
+		switch {
+		case end.target == missing:
+		case end.source == entry:
+			g.entries = append(g.entries, end.target)
+		case end.source != missing:
+			links = append(links, link{end.source, end.target, i})
+			g.start[end.source+1]++
 		}
 	}
 	for u := range n {
