@@ -151,3 +151,15 @@ func TestMissingFile(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the file", err)
 	}
 }
+
+// TestExampleConfigLoads keeps config.example.yaml, the documented list of
+// every key, in step with the code: an unknown or misspelt key there fails.
+func TestExampleConfigLoads(t *testing.T) {
+	c, err := Load(Options{File: "../../config.example.yaml", Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Plugins) == 0 || c.Routing.ConditionsPlugin == "" {
+		t.Fatalf("example config lost its plugins/routing: %+v", c)
+	}
+}
