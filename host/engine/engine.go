@@ -335,39 +335,40 @@ func (e *Engine) observe(ctx context.Context, ev execution.Event) {
 	}
 }
 
-// startPosition returns a store position to follow the store from: every
-// event that can matter to an open execution and is not yet in the store
-// will have a greater position. Reconciles read the logs themselves after
-// the subscription starts, so what lies before is covered by them.
+// startPosition returns a store position to follow the store from. Any
+// position up to the store's end at the time of subscribing is correct:
+// reconciles read the logs themselves after the subscription starts, so
+// whatever lies before it is covered by them, and a position too far back
+// only replays events whose reconciles find nothing to do. A store that
+// knows its last position says so; otherwise the latest events of the most
+// recently created executions give a position close to the end in a few
+// reads, whatever the store's size.
 func (e *Engine) startPosition(ctx context.Context) (uint64, error) {
 	if lp, ok := e.store.(interface {
 		LastPosition(context.Context) (uint64, error)
 	}); ok {
 		return lp.LastPosition(ctx)
 	}
-	open, err := e.store.ListExecutions(ctx, store.Filter{OpenOnly: true})
+	recent, err := e.store.ListExecutions(ctx, store.Filter{OpenOnly: true})
+	if err == nil && len(recent) == 0 {
+		recent, err = e.store.ListExecutions(ctx, store.Filter{})
+	}
 	if err != nil {
 		return 0, err
 	}
-	if len(open) == 0 {
-		// Nothing open: no past event matters, any recent position will do.
-		all, err := e.store.ListExecutions(ctx, store.Filter{})
-		if err != nil || len(all) == 0 {
-			return 0, err
-		}
-		open = all[len(all)-1:]
-	}
-	var max atomic.Uint64
-	err = forEach(ctx, len(open), e.workers, func(ctx context.Context, i int) error {
-		ev, err := e.store.LatestEvent(ctx, open[i].ID)
+	const sample = 64
+	recent = recent[max(0, len(recent)-sample):]
+	var last atomic.Uint64
+	err = forEach(ctx, len(recent), e.workers, func(ctx context.Context, i int) error {
+		ev, err := e.store.LatestEvent(ctx, recent[i].ID)
 		if err != nil {
 			return err
 		}
-		for cur := max.Load(); ev.Position > cur && !max.CompareAndSwap(cur, ev.Position); cur = max.Load() {
+		for cur := last.Load(); ev.Position > cur && !last.CompareAndSwap(cur, ev.Position); cur = last.Load() {
 		}
 		return nil
 	})
-	return max.Load(), err
+	return last.Load(), err
 }
 
 // forEach runs fn for 0..n-1 on at most limit goroutines and returns the

@@ -476,13 +476,9 @@ func (p *flowPass) resumeJob(b *blockLog) *job {
 // runs when it is stopping.
 func (p *flowPass) finish() error {
 	var open []*blockLog
-	latest := make([]execution.BlockExecution, 0, len(p.status))
 	for i := range p.status {
-		if b := p.v.latest(i); b != nil {
-			latest = append(latest, b.projection())
-			if !b.state.IsTerminal() {
-				open = append(open, b)
-			}
+		if b := p.v.latest(i); b != nil && !b.state.IsTerminal() {
+			open = append(open, b)
 		}
 	}
 	if p.stopping {
@@ -495,7 +491,7 @@ func (p *flowPass) finish() error {
 		if len(open) > 0 {
 			return nil
 		}
-		state := execution.DeriveFlowState(p.p.flow, latest)
+		state := execution.DeriveFlowState(p.p.flow, p.latest())
 		if p.v.cancel != nil && state != execution.StateFailed && state != execution.StateCompleted {
 			// Requested: there may be no cancelled block to derive it from
 			// (the flow was between steps, or waiting for a decision).
@@ -506,13 +502,28 @@ func (p *flowPass) finish() error {
 		}
 		return p.end(state, Ended{Reason: reason, Code: code, BlockExecutionID: culprit})
 	}
+	// While a block runs or a retry waits the flow cannot have ended, so
+	// the derivation (linear in the flow's size) is only run when it can.
 	if len(open) > 0 || !p.nextDue.IsZero() {
 		return nil
 	}
-	if execution.DeriveFlowState(p.p.flow, latest) != execution.StateCompleted {
+	if execution.DeriveFlowState(p.p.flow, p.latest()) != execution.StateCompleted {
 		return nil // waiting for a condition to be decided
 	}
 	return p.complete()
+}
+
+// latest projects the latest attempt of every slot: what the derivation
+// reads (it would pick the latest attempts itself; handing it only those
+// spares it decoding every attempt's created event).
+func (p *flowPass) latest() []execution.BlockExecution {
+	out := make([]execution.BlockExecution, 0, len(p.status))
+	for i := range p.status {
+		if b := p.v.latest(i); b != nil {
+			out = append(out, b.projection())
+		}
+	}
+	return out
 }
 
 // complete ends the flow completed, with its terminal nodes' outputs.
