@@ -189,7 +189,7 @@ func benchmarkRecover(b *testing.B, open func(*testing.B) store.EventStore) {
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(elapsed.Milliseconds()), "ms/recover")
-		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds()), "cpu-ms/recover")
+		b.ReportMetric(float64((cpuTime() - cpu0).Milliseconds()), "cpu-ms/recover")
 		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/(1<<20), "engine-MiB")
 		b.ReportMetric(float64(before.HeapInuse)/(1<<20), "store-MiB")
 		stop()
