@@ -111,6 +111,9 @@ func ClientConfig(cmd *exec.Cmd, logger hclog.Logger) *plugin.ClientConfig {
 func Dispense(client *plugin.Client) (Adapter, error) {
 	rpc, err := client.Client()
 	if err != nil {
+		if client.Exited() {
+			return nil, fmt.Errorf("start plugin: the plugin process exited during the handshake (its stderr is in the host log): %w", err)
+		}
 		return nil, fmt.Errorf("start plugin: %w", err)
 	}
 	raw, err := rpc.Dispense(PluginName)
