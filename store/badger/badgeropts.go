@@ -28,8 +28,11 @@ func (o Options) badgerOptions(dir string) dgbadger.Options {
 	}
 	bo.NumCompactors = o.NumCompactors
 	bo.BaseTableSize = o.BaseTableSize
-	// Level 1 holds a few tables; deeper levels grow tenfold as usual.
+	// Level 1 holds a few tables; deeper levels grow tenfold as usual, but
+	// table files stay BaseTableSize at every level, so a compaction never
+	// builds more than a few small tables in memory at once.
 	bo.BaseLevelSize = 5 * o.BaseTableSize
+	bo.TableSizeMultiplier = 1
 	// Flushing stalls writes only when L0 is far behind; keep the stall
 	// threshold at Badger's default ratio.
 	bo.NumLevelZeroTables = 5

@@ -35,17 +35,18 @@ type Options struct {
 
 	// MemTableSize is the size of one in-memory write buffer (Badger
 	// memtable). Each one is also a write-ahead file of this size on disk.
-	// Larger absorbs bigger bursts between flushes but costs memory.
-	// Default 16 MiB.
+	// Larger absorbs bigger bursts between flushes but costs memory
+	// (each memtable, and the flush that turns it into a table, holds about
+	// this much). Default 8 MiB.
 	MemTableSize int64
 	// NumMemtables is how many memtables may exist at once (one active,
 	// the rest waiting to be flushed). Default 2.
 	NumMemtables int
 	// BlockCacheSize is the cache of decompressed table blocks, which
-	// speeds up reads of older events. Default 16 MiB.
+	// speeds up reads of older events. Default 8 MiB.
 	BlockCacheSize int64
 	// IndexCacheSize bounds the memory for table indexes and bloom filters.
-	// Default 16 MiB.
+	// Default 8 MiB.
 	IndexCacheSize int64
 	// ValueLogFileSize is the size of one value-log file. Events bigger
 	// than ValueThreshold live there. Default 64 MiB.
@@ -86,10 +87,10 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Durability:       DurabilitySync,
-		MemTableSize:     16 << 20,
+		MemTableSize:     8 << 20,
 		NumMemtables:     2,
-		BlockCacheSize:   16 << 20,
-		IndexCacheSize:   16 << 20,
+		BlockCacheSize:   8 << 20,
+		IndexCacheSize:   8 << 20,
 		ValueLogFileSize: 64 << 20,
 		ValueThreshold:   4 << 10,
 		NumCompactors:    2,
