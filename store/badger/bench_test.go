@@ -191,5 +191,3 @@ func BenchmarkListOpenExecutions(b *testing.B) {
 		}
 	}
 }
-
-
