@@ -34,6 +34,9 @@ type kindID struct {
 }
 
 func newChecker(r Resolver, opts []Option) *checker {
+	if cat, ok := r.(*core.Catalog); ok && cat == nil {
+		r = nil // a nil *Catalog in the interface would panic on use
+	}
 	c := &checker{resolver: r}
 	for _, o := range opts {
 		o(&c.cfg)

@@ -195,3 +195,26 @@ func TestSharedCompiler(t *testing.T) {
 		}
 	}
 }
+
+func TestNilInputsDoNotPanic(t *testing.T) {
+	var nilCatalog *core.Catalog
+	fx := newFixture()
+	for name, err := range map[string]error{
+		"WorkBlock":    validate.WorkBlock(nil),
+		"Flow":         validate.Flow(nil, nil),
+		"PortMappings": validate.PortMappings(nil, nil),
+		"Contract":     validate.Contract(nil, nil),
+		"Runnable":     validate.Runnable(nil),
+	} {
+		t.Run(name, func(t *testing.T) {
+			checkLines(t, errorLines(t, err), []string{"nothing to validate: the definition is nil"})
+		})
+	}
+	if err := validate.Catalog(nil); err != nil {
+		t.Errorf("Catalog(nil) = %v, want nil", err)
+	}
+	// A nil *core.Catalog as the Resolver means "no resolver".
+	if err := validate.Flow(&fx.sprint, nilCatalog); err != nil {
+		t.Errorf("Flow with a nil catalog: %v", err)
+	}
+}

@@ -44,6 +44,10 @@ func AsAssessment() Option { return func(o *config) { o.assessment = true } }
 // RequireRunnable makes Flow and Catalog also apply Runnable to every flow.
 func RequireRunnable() Option { return func(o *config) { o.requireRunnable = true } }
 
+// errNothing is returned for a nil definition: a caller's mistake, reported
+// rather than panicking.
+var errNothing = core.ErrorList{{Message: "nothing to validate: the definition is nil"}}
+
 // Errors returns the problems in err: the ErrorList a validation returned,
 // or a one-element list for a single *core.FieldError, or nil when err holds
 // neither.
@@ -63,6 +67,9 @@ func Errors(err error) core.ErrorList {
 // port names are present and unique within the inputs and within the
 // outputs.
 func WorkBlock(b *core.WorkBlock, opts ...Option) error {
+	if b == nil {
+		return errNothing
+	}
 	c := newChecker(nil, opts)
 	c.workBlock(b, c.cfg.source)
 	return c.errs.Err()
@@ -74,6 +81,9 @@ func WorkBlock(b *core.WorkBlock, opts ...Option) error {
 // (invariant 9, see PortMappings). With AsAssessment it also checks
 // invariant 1; with RequireRunnable it also applies Runnable.
 func Flow(f *core.Flow, blocks Resolver, opts ...Option) error {
+	if f == nil {
+		return errNothing
+	}
 	c := newChecker(blocks, opts)
 	c.flow(f, c.cfg.source)
 	return c.errs.Err()
@@ -86,6 +96,9 @@ func Flow(f *core.Flow, blocks Resolver, opts ...Option) error {
 // target ports are checked. Nodes whose block cannot be resolved are skipped
 // (Flow reports them).
 func PortMappings(f *core.Flow, blocks Resolver, opts ...Option) error {
+	if f == nil {
+		return errNothing
+	}
 	c := newChecker(blocks, opts)
 	rep := c.reporter(f.Describe(), c.cfg.source)
 	idx := c.indexFlow(f, nil)
@@ -100,6 +113,9 @@ func PortMappings(f *core.Flow, blocks Resolver, opts ...Option) error {
 // names; that every binding names one of this contract's required outcomes;
 // and that every assessment flow has exactly one terminal node (invariant 1).
 func Contract(k *core.Contract, r Resolver, opts ...Option) error {
+	if k == nil {
+		return errNothing
+	}
 	c := newChecker(r, opts)
 	c.contract(k, c.cfg.source)
 	c.contractCycles([]*core.Contract{k}, true)
@@ -112,6 +128,9 @@ func Contract(k *core.Contract, r Resolver, opts ...Option) error {
 // from an entry edge. Edges that name unknown nodes are ignored here; Flow
 // reports them.
 func Runnable(f *core.Flow, opts ...Option) error {
+	if f == nil {
+		return errNothing
+	}
 	c := newChecker(nil, opts)
 	rep := c.reporter(f.Describe(), c.cfg.source)
 	c.runnable(f, c.indexFlow(f, nil), rep)
@@ -124,6 +143,9 @@ func Runnable(f *core.Flow, opts ...Option) error {
 // every flow must also pass Runnable. AsAssessment does not apply: the
 // catalog's bindings say which flows are assessment flows.
 func Catalog(cat *core.Catalog, opts ...Option) error {
+	if cat == nil {
+		return nil // an empty catalog holds nothing invalid
+	}
 	c := newChecker(cat, opts)
 	c.cfg.assessment = false
 	c.versions = indexVersions(cat)
