@@ -41,7 +41,7 @@ const (
 	DefaultMaxExpression  = 8 << 10   // code points in one expression
 	DefaultMaxDepth       = 100       // parser recursion depth
 	DefaultCacheSize      = 4096      // compiled programs kept per Compiler
-	interruptCheckEveryNs = 100       // comprehension iterations between ctx checks
+	interruptCheckEvery = 100       // comprehension iterations between ctx checks
 )
 
 // Option adjusts a Compiler.
@@ -154,7 +154,7 @@ func (c *Compiler) CompileExpression(expr string) (*Program, error) {
 	}
 	prg, err := c.env.Program(ast,
 		cel.CostLimit(c.cfg.costLimit),
-		cel.InterruptCheckFrequency(interruptCheckEveryNs),
+		cel.InterruptCheckFrequency(interruptCheckEvery),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCompile, err)
