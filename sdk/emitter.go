@@ -202,7 +202,22 @@ func (e *Emitter) Start(ctx context.Context) error {
 func (e *Emitter) Begin(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.refreshLocked(ctx); err != nil {
+		return err
+	}
 	return e.appendLocked(ctx, e.beginSteps()...)
+}
+
+// refreshLocked re-reads the log if the last append's fate is unknown, so
+// that steps are chosen from what the log really holds.
+func (e *Emitter) refreshLocked(ctx context.Context) error {
+	if !e.stale {
+		return nil
+	}
+	if _, err := e.syncLocked(ctx); err != nil {
+		return fmt.Errorf("emit for execution %s: %w", e.executionID, err)
+	}
+	return nil
 }
 
 func (e *Emitter) beginSteps() []step {
@@ -248,6 +263,9 @@ func (e *Emitter) Finish(ctx context.Context, outputs map[string]any) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.refreshLocked(ctx); err != nil {
+		return err
+	}
 	steps := e.beginSteps()
 	if len(outputs) > 0 {
 		steps = append(steps, step{typ: execution.EventOutcomeProduced, payload: execution.Outcome(outputs)})
@@ -311,10 +329,8 @@ func (e *Emitter) appendLocked(ctx context.Context, steps ...step) error {
 	if len(steps) == 0 {
 		return nil
 	}
-	if e.stale {
-		if _, err := e.syncLocked(ctx); err != nil {
-			return fmt.Errorf("emit %s: %w", describeSteps(steps), err)
-		}
+	if err := e.refreshLocked(ctx); err != nil {
+		return err
 	}
 	if e.terminal != "" {
 		for _, s := range steps {
