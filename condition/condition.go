@@ -37,11 +37,11 @@ const (
 
 // Defaults for the limits a Compiler applies.
 const (
-	DefaultCostLimit      = 1_000_000 // CEL cost units per evaluation
-	DefaultMaxExpression  = 8 << 10   // code points in one expression
-	DefaultMaxDepth       = 100       // parser recursion depth
-	DefaultCacheSize      = 4096      // compiled programs kept per Compiler
-	interruptCheckEvery = 100       // comprehension iterations between ctx checks
+	DefaultCostLimit     = 1_000_000 // CEL cost units per evaluation
+	DefaultMaxExpression = 8 << 10   // code points in one expression
+	DefaultMaxDepth      = 100       // parser recursion depth
+	DefaultCacheSize     = 4096      // compiled programs kept per Compiler
+	interruptCheckEvery  = 100       // comprehension iterations between ctx checks
 )
 
 // Option adjusts a Compiler.
