@@ -44,6 +44,10 @@ func (o Options) badgerOptions(dir string) dgbadger.Options {
 	bo.NumVersionsToKeep = 1
 	bo.Compression = options.Snappy
 	bo.MetricsEnabled = false
+	// Blocks are always verified as they are read; OnTableAndBlockRead
+	// would be the combination, but it panics on a damaged block (badger
+	// v4.9.6), so opening verifies whole tables with OnTableRead instead.
+	bo.ChecksumVerificationMode = options.OnBlockRead
 	if !o.SkipTableVerification && !o.InMemory {
 		bo.ChecksumVerificationMode = options.OnTableRead
 	}
@@ -61,7 +65,16 @@ const maxInMemoryValue = 1 << 20
 type badgerLogger struct{ l hclog.Logger }
 
 func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(line(f, a)) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn(line(f, a)) }
+func (b badgerLogger) Warningf(f string, a ...any) {
+	msg := line(f, a)
+	// Badger reports its cache statistics as warnings every few minutes
+	// under write load; they are tuning hints, not problems.
+	if strings.HasPrefix(msg, "Block cache might be too small") || strings.HasPrefix(msg, "Cache life expectancy") {
+		b.l.Debug(msg)
+		return
+	}
+	b.l.Warn(msg)
+}
 func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(line(f, a)) }
 func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Trace(line(f, a)) }
 
