@@ -64,7 +64,7 @@ const maxInMemoryValue = 1 << 20
 // Debug.
 type badgerLogger struct{ l hclog.Logger }
 
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error(line(f, a)) }
+func (b badgerLogger) Errorf(f string, a ...any) { b.l.Error(line(f, a)) }
 func (b badgerLogger) Warningf(f string, a ...any) {
 	msg := line(f, a)
 	// Badger reports its cache statistics as warnings every few minutes
@@ -75,8 +75,8 @@ func (b badgerLogger) Warningf(f string, a ...any) {
 	}
 	b.l.Warn(msg)
 }
-func (b badgerLogger) Infof(f string, a ...any)    { b.l.Debug(line(f, a)) }
-func (b badgerLogger) Debugf(f string, a ...any)   { b.l.Trace(line(f, a)) }
+func (b badgerLogger) Infof(f string, a ...any)  { b.l.Debug(line(f, a)) }
+func (b badgerLogger) Debugf(f string, a ...any) { b.l.Trace(line(f, a)) }
 
 func line(f string, a []any) string {
 	return strings.TrimSpace(fmt.Sprintf(f, a...))
