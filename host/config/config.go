@@ -27,6 +27,8 @@ type Config struct {
 	Engine    Engine   `mapstructure:"engine"`
 	Control   Control  `mapstructure:"control"`
 	Metrics   Metrics  `mapstructure:"metrics"`
+	Tasks     Tasks    `mapstructure:"tasks"`
+	Inbox     Inbox    `mapstructure:"inbox"`
 }
 
 // Store configures the embedded Badger event store.
@@ -89,5 +91,48 @@ type Control struct {
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
 	// Address to serve /metrics on, e.g. 127.0.0.1:9464. Empty disables it.
+	Address string `mapstructure:"address"`
+}
+
+// Tasks configures people's work (the manual plugin's tasks and decisions):
+// who is who, who may act on what, and what happens to overdue tasks.
+type Tasks struct {
+	// People maps OS users (as the control socket identifies them) to
+	// person names and groups. An OS user not listed acts as a person named
+	// after the login, in no group.
+	People []Person `mapstructure:"people"`
+	// Admins are person names that may act on any task, and act on behalf
+	// of others with --as.
+	Admins []string `mapstructure:"admins"`
+	// Escalation says what happens to a task that stays overdue.
+	Escalation Escalation `mapstructure:"escalation"`
+	// CheckInterval is how often the daemon looks for overdue tasks to
+	// escalate.
+	CheckInterval time.Duration `mapstructure:"check_interval"`
+}
+
+// Person is one OS user's identity in tasks.
+type Person struct {
+	// OSUser is the login name (or numeric uid) of the OS user.
+	OSUser string `mapstructure:"os_user"`
+	// Name is the person's name as tasks refer to it (assignee, --as).
+	// Empty: the login name.
+	Name   string   `mapstructure:"name"`
+	Groups []string `mapstructure:"groups"`
+}
+
+// Escalation re-assigns overdue tasks to a group.
+type Escalation struct {
+	// Group receives a task once it has been overdue for After. Empty: no
+	// escalation.
+	Group string `mapstructure:"group"`
+	// After is how long past its due time a task waits before it escalates.
+	After time.Duration `mapstructure:"after"`
+}
+
+// Inbox configures the web inbox for people's tasks.
+type Inbox struct {
+	// Address is a loopback host:port to serve the inbox on, e.g.
+	// 127.0.0.1:8470 (port 0 picks a free one). Empty disables it.
 	Address string `mapstructure:"address"`
 }

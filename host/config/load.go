@@ -3,10 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +41,7 @@ func Defaults() Config {
 			RestartBackoff:    50 * time.Millisecond,
 			RestartBackoffMax: 10 * time.Second,
 		},
+		Tasks: Tasks{CheckInterval: time.Minute},
 	}
 }
 
@@ -118,6 +121,10 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("engine.restart_backoff_max", d.Engine.RestartBackoffMax)
 	v.SetDefault("control.socket", d.Control.Socket)
 	v.SetDefault("metrics.address", d.Metrics.Address)
+	v.SetDefault("tasks.check_interval", d.Tasks.CheckInterval)
+	v.SetDefault("tasks.escalation.group", d.Tasks.Escalation.Group)
+	v.SetDefault("tasks.escalation.after", d.Tasks.Escalation.After)
+	v.SetDefault("inbox.address", d.Inbox.Address)
 }
 
 // bindEnv maps OPENOMA_STORE_DURABILITY to store.durability, etc. It reads
@@ -288,7 +295,69 @@ func (c *Config) Validate() error {
 			bad(kv[0], "names plugin %q, which is not in plugins (have: %s)", kv[1], strings.Join(sortedKeys(names), ", "))
 		}
 	}
+	errs = append(errs, c.validateTasks()...)
 	return errors.Join(errs...)
+}
+
+// validateTasks checks the tasks and inbox keys.
+func (c *Config) validateTasks() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	users := map[string]bool{}
+	for i, p := range c.Tasks.People {
+		key := fmt.Sprintf("tasks.people[%d]", i)
+		switch {
+		case strings.TrimSpace(p.OSUser) == "":
+			bad(key+".os_user", "must name an OS user")
+		case users[p.OSUser]:
+			bad(key+".os_user", "OS user %q is listed twice", p.OSUser)
+		}
+		users[p.OSUser] = true
+		for j, g := range p.Groups {
+			if strings.TrimSpace(g) == "" {
+				bad(fmt.Sprintf("%s.groups[%d]", key, j), "must not be empty")
+			}
+		}
+	}
+	for i, a := range c.Tasks.Admins {
+		if strings.TrimSpace(a) == "" {
+			bad(fmt.Sprintf("tasks.admins[%d]", i), "must not be empty")
+		}
+	}
+	if c.Tasks.CheckInterval <= 0 {
+		bad("tasks.check_interval", "must be positive, got %s", c.Tasks.CheckInterval)
+	}
+	if c.Tasks.Escalation.After < 0 {
+		bad("tasks.escalation.after", "must not be negative")
+	}
+	if c.Inbox.Address != "" {
+		if err := checkLoopback(c.Inbox.Address); err != nil {
+			bad("inbox.address", "%v", err)
+		}
+	}
+	return errs
+}
+
+// checkLoopback accepts host:port on a loopback address only: the inbox
+// has no TLS and must not be reachable from other machines.
+func checkLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port: %w", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (use 127.0.0.1 or [::1]): the inbox is for this machine only", addr)
+	}
+	return nil
 }
 
 func isHex(s string, n int) bool {

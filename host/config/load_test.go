@@ -117,6 +117,14 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"routing to unknown plugin", "plugins:\n - {name: a, hints: [x]}\nrouting:\n  conditions_plugin: b\n", []string{`routing.conditions_plugin: names plugin "b", which is not in plugins (have: a)`}},
 		{"several problems at once", "log_level: loud\nstore:\n  durability: x\n", []string{"log_level", "store.durability"}},
 		{"malformed yaml", "plugins: [\n", []string{"openoma.yaml"}},
+		{"person without os user", "tasks:\n  people:\n   - {name: alice}\n", []string{"tasks.people[0].os_user: must name an OS user"}},
+		{"os user twice", "tasks:\n  people:\n   - {os_user: a}\n   - {os_user: a}\n", []string{`tasks.people[1].os_user: OS user "a" is listed twice`}},
+		{"misspelt person key", "tasks:\n  people:\n   - {os_user: a, group: [x]}\n", []string{"group"}},
+		{"empty group", "tasks:\n  people:\n   - {os_user: a, groups: [\"\"]}\n", []string{"tasks.people[0].groups[0]: must not be empty"}},
+		{"bad check interval", "tasks:\n  check_interval: 0s\n", []string{"tasks.check_interval: must be positive"}},
+		{"negative escalation", "tasks:\n  escalation: {group: leads, after: -1h}\n", []string{"tasks.escalation.after: must not be negative"}},
+		{"inbox not loopback", "inbox:\n  address: 0.0.0.0:8470\n", []string{`inbox.address: "0.0.0.0:8470" is not a loopback address`}},
+		{"inbox without port", "inbox:\n  address: 127.0.0.1\n", []string{"inbox.address", "not host:port"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,5 +169,33 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	if len(c.Plugins) == 0 || c.Routing.ConditionsPlugin == "" {
 		t.Fatalf("example config lost its plugins/routing: %+v", c)
+	}
+}
+
+func TestLoadTasksAndInbox(t *testing.T) {
+	file := writeFile(t, t.TempDir(), "openoma.yaml", `
+tasks:
+  people:
+    - {os_user: alice, name: Alice, groups: [reviewers, leads]}
+    - {os_user: "1001"}
+  admins: [Carol]
+  escalation: {group: leads, after: 4h}
+  check_interval: 30s
+inbox:
+  address: "[::1]:0"
+`)
+	c, err := Load(Options{File: file, Environ: []string{"OPENOMA_INBOX_ADDRESS=127.0.0.1:8470"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Tasks.People
+	if len(p) != 2 || p[0].OSUser != "alice" || p[0].Name != "Alice" || strings.Join(p[0].Groups, ",") != "reviewers,leads" || p[1].OSUser != "1001" {
+		t.Errorf("people = %+v", p)
+	}
+	if strings.Join(c.Tasks.Admins, ",") != "Carol" || c.Tasks.Escalation.Group != "leads" || c.Tasks.Escalation.After != 4*time.Hour || c.Tasks.CheckInterval != 30*time.Second {
+		t.Errorf("tasks = %+v", c.Tasks)
+	}
+	if c.Inbox.Address != "127.0.0.1:8470" {
+		t.Errorf("inbox.address = %q, want the environment's", c.Inbox.Address)
 	}
 }
