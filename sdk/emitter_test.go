@@ -51,13 +51,17 @@ func TestEmitterLifecycles(t *testing.T) {
 		wantState execution.State
 	}{
 		{
-			name:    "begin and finish",
-			steps:   func(ctx context.Context, em *sdk.Emitter) error { return join(em.Begin(ctx), em.Finish(ctx, map[string]any{"message": "m"})) },
+			name: "begin and finish",
+			steps: func(ctx context.Context, em *sdk.Emitter) error {
+				return join(em.Begin(ctx), em.Finish(ctx, map[string]any{"message": "m"}))
+			},
 			wantLog: "created executor_assigned started outcome_produced completed", appends: 2, wantState: execution.StateCompleted,
 		},
 		{
-			name:    "finish alone",
-			steps:   func(ctx context.Context, em *sdk.Emitter) error { return em.Finish(ctx, map[string]any{"message": "m"}) },
+			name: "finish alone",
+			steps: func(ctx context.Context, em *sdk.Emitter) error {
+				return em.Finish(ctx, map[string]any{"message": "m"})
+			},
 			wantLog: "created executor_assigned started outcome_produced completed", appends: 1, wantState: execution.StateCompleted,
 		},
 		{
@@ -347,4 +351,3 @@ func TestEmitterIsSafeForConcurrentUse(t *testing.T) {
 }
 
 func join(errs ...error) error { return errors.Join(errs...) }
-
