@@ -1,7 +1,9 @@
 // Command testplugin is a plugin for the plugin manager's tests. Its
 // behaviour is set by environment variables so one binary covers every
 // case: TESTPLUGIN_HINTS (comma-separated hints to serve),
-// TESTPLUGIN_EXIT_IN_EXECUTE (exit abruptly inside ExecuteBlock).
+// TESTPLUGIN_EXIT_IN_EXECUTE (exit abruptly inside ExecuteBlock),
+// TESTPLUGIN_HANG_IN_EXECUTE (never answer ExecuteBlock: a plugin that
+// does not respond).
 package main
 
 import (
@@ -30,6 +32,10 @@ func (a *adapter) Describe(context.Context) (sdk.Info, error) {
 func (a *adapter) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uuid.UUID, error) {
 	if os.Getenv("TESTPLUGIN_EXIT_IN_EXECUTE") != "" {
 		os.Exit(3)
+	}
+	if os.Getenv("TESTPLUGIN_HANG_IN_EXECUTE") != "" {
+		<-ctx.Done() // until the host gives up on the call
+		return uuid.Nil, ctx.Err()
 	}
 	em := req.Emitter(sdk.System("testplugin"))
 	a.tasks.Go(ctx, req.ExecutionID, func(ctx context.Context) {
