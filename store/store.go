@@ -127,3 +127,11 @@ func EventsSince(ctx context.Context, s EventStore, executionID uuid.UUID, t tim
 	}
 	return out, nil
 }
+
+// Positioner is implemented by stores that can say where their log ends.
+// A reader that wants only what happens from now on (the engine, on start)
+// subscribes after LastPosition instead of replaying the store.
+type Positioner interface {
+	// LastPosition returns the Position of the newest event, 0 when empty.
+	LastPosition(ctx context.Context) (uint64, error)
+}

@@ -24,6 +24,9 @@ type Store struct {
 	logs map[uuid.UUID]*executionLog
 	// order lists executions by their first append, for ListExecutions.
 	order []uuid.UUID
+	// children lists, per parent, its child executions in creation order,
+	// so listing a flow's blocks does not scan every execution.
+	children map[uuid.UUID][]uuid.UUID
 	// byEventID finds a stored event for idempotent retries.
 	byEventID map[uuid.UUID]eventRef
 	// global lists every event in Position order: global[p-1] is the event
@@ -60,6 +63,7 @@ func New(opts ...Option) *Store {
 		now:       time.Now,
 		logs:      make(map[uuid.UUID]*executionLog),
 		byEventID: make(map[uuid.UUID]eventRef),
+		children:  make(map[uuid.UUID][]uuid.UUID),
 		changed:   make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -100,6 +104,9 @@ func (s *Store) Append(ctx context.Context, events []execution.Event, opts store
 		log = &executionLog{info: store.InfoFromCreated(prepared[0])}
 		s.logs[execID] = log
 		s.order = append(s.order, execID)
+		if p := log.info.Parent; p != uuid.Nil {
+			s.children[p] = append(s.children[p], execID)
+		}
 	}
 	out := make([]execution.Event, len(prepared))
 	for i := range prepared {
@@ -228,12 +235,30 @@ func (s *Store) ListExecutions(ctx context.Context, f store.Filter) ([]store.Exe
 		return nil, fmt.Errorf("list executions: %w", store.ErrClosed)
 	}
 	out := []store.ExecutionInfo{}
-	for _, id := range s.order {
+	candidates := s.order
+	if f.Parent != uuid.Nil {
+		candidates = s.children[f.Parent]
+	}
+	for _, id := range candidates {
 		if info := s.logs[id].info; f.Matches(info) {
 			out = append(out, info)
 		}
 	}
 	return out, nil
+}
+
+// LastPosition returns the Position of the newest event (0 when empty), so
+// a reader can follow the store from "now" without replaying it.
+func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return 0, fmt.Errorf("last position: %w", store.ErrClosed)
+	}
+	return uint64(len(s.global)), nil
 }
 
 // Close implements store.EventStore. It wakes every subscriber, whose Next

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -18,6 +19,26 @@ func readProperties() []property {
 		{"Read/LatestEvent", testLatestEvent},
 		{"Read/ExecutionInfo", testExecutionInfo},
 		{"Read/ExecutionInfoOfForeignLog", testForeignLog},
+		{"Read/LastPosition", testLastPosition},
+	}
+}
+
+// testLastPosition checks the optional store.Positioner: 0 when empty,
+// then the Position of the newest stored event.
+func testLastPosition(t *testing.T, s store.EventStore) {
+	p, ok := s.(store.Positioner)
+	if !ok {
+		t.Skip("store does not implement store.Positioner")
+	}
+	ctx := context.Background()
+	if got, err := p.LastPosition(ctx); err != nil || got != 0 {
+		t.Fatalf("LastPosition of an empty store = %d, %v; want 0", got, err)
+	}
+	a, b := newLog(), newLog()
+	mustAppend(t, s, batch(a.created(), a.progress(1)))
+	stored := mustAppend(t, s, batch(b.created()))
+	if got, err := p.LastPosition(ctx); err != nil || got != stored[0].Position {
+		t.Fatalf("LastPosition = %d, %v; want %d", got, err, stored[0].Position)
 	}
 }
 
