@@ -297,6 +297,43 @@ func TestRunOutcomes(t *testing.T) {
 	}
 }
 
+func TestRunCoalescesShortWork(t *testing.T) {
+	cases := []struct {
+		name    string
+		sleep   time.Duration
+		appends int
+	}{
+		{"instant work: one append", 0, 1},
+		{"longer work: begin, then end", 20 * sdk.CoalesceWindow, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mem := memory.New()
+			req := newExecution(t, mem, echoBlock(), nil)
+			s := &countingStore{EventStore: mem}
+			req.Store = s
+			err := req.Emitter(sdk.System("t")).Run(context.Background(), func(context.Context) (map[string]any, error) {
+				time.Sleep(c.sleep)
+				return map[string]any{"message": "m"}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, _ := mem.Events(context.Background(), req.ExecutionID, 0)
+			if got, want := types(events), "created executor_assigned started outcome_produced completed"; got != want {
+				t.Errorf("log %q, want %q", got, want)
+			}
+			// Scheduling decides whether instant work beats the window, so
+			// only the upper bound is certain for it.
+			if s.appends > c.appends && c.sleep == 0 {
+				t.Logf("instant work took %d appends (the scheduler was slow)", s.appends)
+			} else if s.appends != c.appends {
+				t.Errorf("%d appends, want %d", s.appends, c.appends)
+			}
+		})
+	}
+}
+
 func TestTasksShutdownReleasesInsteadOfCancelling(t *testing.T) {
 	s := memory.New()
 	req := newExecution(t, s, echoBlock(), nil)
@@ -310,6 +347,7 @@ func TestTasksShutdownReleasesInsteadOfCancelling(t *testing.T) {
 		})
 	})
 	<-started
+	waitFor(t, s, req.ExecutionID, execution.EventStarted)
 	if tasks.Go(context.Background(), req.ExecutionID, func(context.Context) {}) {
 		t.Error("a second Go for a running execution started")
 	}
@@ -351,3 +389,24 @@ func TestEmitterIsSafeForConcurrentUse(t *testing.T) {
 }
 
 func join(errs ...error) error { return errors.Join(errs...) }
+
+// waitFor follows an execution until an event of type typ arrives.
+func waitFor(t *testing.T, s store.EventStore, id uuid.UUID, typ execution.EventType) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sub, err := s.Subscribe(ctx, store.SubscribeOptions{ExecutionID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if ev.EventType == typ {
+			return
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/execution"
 )
 
 // WorkFunc is a block's work: it returns the outputs (output port → value)
@@ -19,42 +21,103 @@ type WorkFunc func(ctx context.Context) (map[string]any, error)
 // which runs even when the work's context was cancelled.
 const finalAppendTimeout = 30 * time.Second
 
-// Run does a block's whole lifecycle: Begin, the work, then Finish with its
-// outputs — or Fail with its error, or Cancel if ctx was cancelled while it
-// ran (Release instead, if the cause is ErrShuttingDown). A panic in work fails the block ("panic" code) instead of killing
-// the plugin; outputs on undeclared ports fail it too. Run returns the
-// error of recording, not of the work (which is in the log).
+// CoalesceWindow is how long Run lets work run before it records the
+// start. Work that ends within it — a lookup, a no-op, a refusal of bad
+// inputs — is recorded in a single append (assigned, started, outcome,
+// end), which halves the round trips of short blocks across the plugin
+// boundary; longer work shows as started after at most this delay.
+const CoalesceWindow = 2 * time.Millisecond
+
+type workResult struct {
+	outputs map[string]any
+	err     error
+}
+
+// Run does a block's whole lifecycle: it runs the work and records
+// executor_assigned and started (Begin), then the outputs and completed
+// (Finish) — or failed with the work's error, or cancelled if ctx was
+// cancelled while it ran (released instead, if the cause is
+// ErrShuttingDown, so that the next plugin process resumes it). Work that
+// ends within CoalesceWindow is recorded in one append.
+//
+// A panic in work fails the block ("panic" code) instead of killing the
+// plugin; outputs on undeclared ports fail it too ("undeclared_output"),
+// missing required outputs as Finish does ("missing_output"). Run returns
+// the error of recording, not of the work (which is in the log).
 //
 // Run blocks while the work runs: call it from a goroutine (see Tasks), not
 // from ExecuteBlock.
 func (e *Emitter) Run(ctx context.Context, work WorkFunc) error {
 	record, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalAppendTimeout)
 	defer cancel()
-	var outputs map[string]any
-	err := e.Begin(ctx)
-	if err == nil {
-		outputs, err = protect(ctx, work)
-	} else if ctx.Err() == nil {
+	workCtx, stopWork := context.WithCancelCause(ctx)
+	defer stopWork(nil)
+	results := make(chan workResult, 1)
+	go func() {
+		outputs, err := protect(workCtx, work)
+		results <- workResult{outputs, err}
+	}()
+	r, err := e.awaitOrBegin(ctx, results, stopWork)
+	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		if errors.Is(context.Cause(ctx), ErrShuttingDown) {
-			// Not cancelled: the next plugin process resumes it.
-			return e.Release(record, "plugin shutting down")
+	switch {
+	case ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrShuttingDown):
+		if !e.holds() {
+			return nil
 		}
+		return e.Release(record, "plugin shutting down")
+	case ctx.Err() != nil:
 		return e.Cancel(record, cancelReason(ctx))
+	case r.err != nil:
+		return e.endBegun(record, step{typ: execution.EventFailed, payload: FailureOf(r.err)})
 	}
-	if err != nil {
-		return e.FailErr(record, err)
-	}
-	err = e.Finish(record, outputs)
-	if errors.Is(err, ErrUndeclaredOutput) {
-		return e.Fail(record, "undeclared_output", err.Error())
-	}
-	if errors.Is(err, ErrMissingOutput) {
+	err = e.Finish(record, r.outputs)
+	switch {
+	case errors.Is(err, ErrUndeclaredOutput):
+		return e.endBegun(record, step{typ: execution.EventFailed,
+			payload: execution.Failure{Code: "undeclared_output", Reason: err.Error()}})
+	case errors.Is(err, ErrMissingOutput):
 		return nil // recorded as failed, as intended
 	}
 	return err
+}
+
+// awaitOrBegin waits CoalesceWindow for the work; if it is still running,
+// it records the start and waits for the end. If the start cannot be
+// recorded (another executor holds the execution), the work is stopped.
+func (e *Emitter) awaitOrBegin(ctx context.Context, results <-chan workResult, stopWork context.CancelCauseFunc) (workResult, error) {
+	timer := time.NewTimer(CoalesceWindow)
+	defer timer.Stop()
+	select {
+	case r := <-results:
+		return r, nil
+	case <-timer.C:
+	}
+	if err := e.Begin(ctx); err != nil && ctx.Err() == nil {
+		stopWork(err)
+		<-results
+		return workResult{}, err
+	}
+	return <-results, nil
+}
+
+// holds reports whether this Emitter's executor holds the execution.
+func (e *Emitter) holds() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.assigned
+}
+
+// endBegun records a terminal step, with the begin steps the log still
+// lacks, in one append.
+func (e *Emitter) endBegun(ctx context.Context, end step) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.refreshLocked(ctx); err != nil {
+		return err
+	}
+	return e.appendLocked(ctx, append(e.beginSteps(), end)...)
 }
 
 // protect runs work, turning a panic into a failure.
