@@ -118,7 +118,9 @@ func TestParseCommandErrors(t *testing.T) {
 }
 
 func equalCommand(a, b Command) bool {
-	eq := func(x, y []string) bool { return strings.Join(x, "\x00") == strings.Join(y, "\x00") && (x == nil) == (y == nil) }
+	eq := func(x, y []string) bool {
+		return strings.Join(x, "\x00") == strings.Join(y, "\x00") && (x == nil) == (y == nil)
+	}
 	return eq(a.Argv, b.Argv) && a.Script == b.Script && eq(a.Interpreter, b.Interpreter) && a.Timeout == b.Timeout &&
 		a.KillGrace == b.KillGrace && a.Dir == b.Dir && eq(a.Env, b.Env) && a.Idempotent == b.Idempotent && a.StreamStderr == b.StreamStderr
 }
