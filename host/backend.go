@@ -12,6 +12,7 @@ import (
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/tasks"
 	"github.com/openoma/openoma/store"
 )
 
@@ -115,7 +116,10 @@ func (h *Host) Cancel(ctx context.Context, id uuid.UUID, reason string, by contr
 // Plugins implements control.Backend.
 func (h *Host) Plugins(context.Context) (any, error) { return h.plugins.Status(), nil }
 
-// Task implements control.Backend.
+// Task implements control.Backend: the task verbs (see package tasks).
 func (h *Host) Task(ctx context.Context, verb string, request json.RawMessage, by control.Caller) (any, error) {
-	return nil, fmt.Errorf("task %s: this host has no task inbox (the manual plugin's task verbs are not available yet): %w", verb, control.ErrInvalid)
+	return h.tasks.Handle(ctx, verb, request, by)
 }
+
+// Tasks returns the service for people's tasks.
+func (h *Host) Tasks() *tasks.Service { return h.tasks }

@@ -16,6 +16,7 @@ import (
 	"github.com/openoma/openoma/host/engine"
 	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/router"
+	"github.com/openoma/openoma/host/tasks"
 	"github.com/openoma/openoma/sdk"
 	"github.com/openoma/openoma/store/badger"
 	"github.com/openoma/openoma/validate"
@@ -30,6 +31,7 @@ type Host struct {
 	plugins *plugins.Manager
 	router  *router.Router
 	engine  *engine.Engine
+	tasks   *tasks.Service
 
 	runOnce  sync.Once
 	runErr   chan error
@@ -74,6 +76,7 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 	if h.store, err = badger.Open(StoreDir(cfg), StoreOptions(cfg, log)); err != nil {
 		return nil, err
 	}
+	h.tasks = tasks.New(tasks.Options{Store: h.store, Blocks: h.catalog.WorkBlock, Config: cfg.Tasks, Logger: log.Named("tasks")})
 	h.plugins, err = plugins.NewManager(PluginSpecs(cfg), plugins.Options{
 		Logger:            log,
 		HostDir:           opts.PluginDir,
@@ -102,7 +105,11 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 			Router:           h.router,
 			ConditionsPlugin: cfg.Routing.ConditionsPlugin,
 			Lookup: func(_ context.Context, name string) (sdk.Adapter, error) {
-				return h.plugins.Adapter(name)
+				a, err := h.plugins.Adapter(name)
+				if err == nil && name == cfg.Routing.ConditionsPlugin {
+					a = h.tasks.RecordQuestions(name, a) // questions left to people become tasks
+				}
+				return a, err
 			},
 		},
 		Logger:         log.Named("engine"),

@@ -53,6 +53,7 @@ holds the data directory.`,
 		newValidateCommand(g),
 		newGraphCommand(g),
 		newPluginsCommand(g),
+		newTaskCommand(g),
 	)
 	return root
 }
