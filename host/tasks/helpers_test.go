@@ -111,7 +111,9 @@ func unassigned() execution.ExecutorInfo {
 	return execution.ExecutorInfo{Type: execution.ExecutorHuman, Identifier: "unassigned", Metadata: map[string]any{"kind": "unassigned"}}
 }
 
-func caller(user string, uid int) control.Caller { return control.Caller{User: user, UID: uid, GID: uid, PID: 1} }
+func caller(user string, uid int) control.Caller {
+	return control.Caller{User: user, UID: uid, GID: uid, PID: 1}
+}
 
 func (f *fixture) actor(user string, uid int, as string) Actor {
 	f.t.Helper()

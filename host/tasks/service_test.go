@@ -70,7 +70,6 @@ func TestListShowAndPrefixes(t *testing.T) {
 	}
 }
 
-
 func TestCompleteValidatesOutputs(t *testing.T) {
 	cases := []struct {
 		name     string

@@ -57,9 +57,9 @@ type Task struct {
 	Context  *DecisionContext `json:"context,omitempty"`
 	// Who may act: the person holding the task, or the groups whose
 	// members may; neither means anyone.
-	Assignee        string   `json:"assignee,omitempty"`
-	CandidateGroups []string `json:"candidate_groups,omitempty"`
-	Escalated       bool     `json:"escalated,omitempty"`
+	Assignee        string     `json:"assignee,omitempty"`
+	CandidateGroups []string   `json:"candidate_groups,omitempty"`
+	Escalated       bool       `json:"escalated,omitempty"`
 	CreatedAt       time.Time  `json:"created_at"`
 	Due             *time.Time `json:"due,omitempty"`
 	Overdue         bool       `json:"overdue,omitempty"`
