@@ -37,7 +37,8 @@ type Options struct {
 	// memtable). Each one is also a write-ahead file of this size on disk.
 	// Larger absorbs bigger bursts between flushes but costs memory
 	// (each memtable, and the flush that turns it into a table, holds about
-	// this much). Default 8 MiB.
+	// this much, and Badger keeps up to eight such builders pooled while
+	// writes continue). Default 4 MiB.
 	MemTableSize int64
 	// NumMemtables is how many memtables may exist at once (one active,
 	// the rest waiting to be flushed). Default 2.
@@ -58,7 +59,8 @@ type Options struct {
 	// NumCompactors is the number of background compaction goroutines
 	// (at least 2). Default 2.
 	NumCompactors int
-	// BaseTableSize is the size of one table file on disk. Default 2 MiB.
+	// BaseTableSize is the size of one table file on disk; a compaction
+	// builds tables of this size in memory. Default 1 MiB.
 	BaseTableSize int64
 
 	// GCInterval is how often value-log garbage collection runs. Default
@@ -73,13 +75,12 @@ type Options struct {
 	MaxBatchAppends int
 
 	// SkipTableVerification skips verifying the checksum of every table
-	// file when the store opens. Verification makes a corrupted directory
-	// fail at open, with Badger's reason, instead of surfacing later: a
-	// damaged block found while iterating ends the iteration silently in
-	// Badger, so reads could come back short (Verify would still report
-	// it). The price is reading the whole store once at open (seconds per
-	// GiB) and those pages staying in the page cache, mapped (they count
-	// as file-backed RSS until the kernel reclaims them). Default false
+	// file when the store opens. Verification makes a damaged directory
+	// fail at open with Badger's reason. Without it, Badger v4 notices a
+	// damaged table only when it reads the block, and may then panic (a
+	// slice out of range) instead of returning an error. Verification reads
+	// every table once (seconds per GiB); the store then reopens the
+	// database, so the pages read are not left mapped. Default false
 	// (verify).
 	SkipTableVerification bool
 
@@ -92,14 +93,14 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Durability:       DurabilitySync,
-		MemTableSize:     8 << 20,
+		MemTableSize:     4 << 20,
 		NumMemtables:     2,
 		BlockCacheSize:   8 << 20,
 		IndexCacheSize:   8 << 20,
 		ValueLogFileSize: 64 << 20,
 		ValueThreshold:   4 << 10,
 		NumCompactors:    2,
-		BaseTableSize:    2 << 20,
+		BaseTableSize:    1 << 20,
 		GCInterval:       10 * time.Minute,
 		GCDiscardRatio:   0.5,
 		MaxBatchAppends:  1024,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	dgbadger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/openoma/openoma/store"
 )
@@ -88,13 +89,9 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, err
 		}
 	}
-	s.db, err = dgbadger.Open(opts.badgerOptions(dir))
-	if err != nil {
+	if s.db, err = openBadger(dir, opts); err != nil {
 		s.lock.release()
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
-			return nil, fmt.Errorf("open event store in %s: %w: %v", dir, ErrLocked, err)
-		}
-		return nil, fmt.Errorf("open event store in %s: badger: %w", dir, err)
+		return nil, err
 	}
 	if err := s.init(); err != nil {
 		_ = s.db.Close()
@@ -103,6 +100,37 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	s.start()
 	return s, nil
+}
+
+// openBadger opens the database. Verifying tables at open maps and reads
+// every table file; those pages would then count in the process's RSS for
+// as long as the store is open. So verification opens the database once
+// with table verification, closes it (unmapping everything), and opens it
+// again checking blocks as they are read.
+func openBadger(dir string, opts Options) (*dgbadger.DB, error) {
+	bo := opts.badgerOptions(dir)
+	if bo.ChecksumVerificationMode == options.OnTableRead {
+		db, err := dgbadger.Open(bo)
+		if err != nil {
+			return nil, badgerOpenError(dir, err)
+		}
+		if err := db.Close(); err != nil {
+			return nil, fmt.Errorf("open event store in %s: close after verifying tables: %w", dir, err)
+		}
+		bo.ChecksumVerificationMode = options.OnBlockRead
+	}
+	db, err := dgbadger.Open(bo)
+	if err != nil {
+		return nil, badgerOpenError(dir, err)
+	}
+	return db, nil
+}
+
+func badgerOpenError(dir string, err error) error {
+	if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		return fmt.Errorf("open event store in %s: %w: %v", dir, ErrLocked, err)
+	}
+	return fmt.Errorf("open event store in %s: badger: %w", dir, err)
 }
 
 // OpenInMemory opens a store that keeps everything in memory; for tests.

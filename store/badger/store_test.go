@@ -252,29 +252,6 @@ func TestOpenReportsBadDirectories(t *testing.T) {
 	}
 }
 
-// TestCorruptTableFoundOnRead: without verification at open, Badger ends
-// an iteration silently at a damaged block; Verify still reports the
-// damage, because the indexes then hold more than the streams.
-func TestCorruptTableFoundOnRead(t *testing.T) {
-	dir := t.TempDir()
-	closedStore(t, dir)
-	sst := onlyFile(t, dir, "*.sst")
-	b, err := os.ReadFile(sst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 20; i < 60; i++ {
-		b[i] ^= 0xff
-	}
-	writeFile(t, sst, b)
-	s := openDir(t, dir, badger.Options{SkipTableVerification: true})
-	_, err = s.Verify(context.Background())
-	if !errors.Is(err, badger.ErrInconsistent) {
-		t.Fatalf("Verify of a damaged table = %v, want ErrInconsistent", err)
-	}
-	t.Logf("Verify: %v", err)
-}
-
 func closedStore(t *testing.T, dir string) {
 	t.Helper()
 	s, err := badger.Open(dir, badger.Options{})

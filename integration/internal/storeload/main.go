@@ -42,8 +42,12 @@ func main() {
 	flag.StringVar(&heapProfile, "heapprofile", "", "write a heap profile here after loading")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load here")
 	memLimit := flag.Int64("memlimit", 0, "Go soft memory limit in MiB (debug.SetMemoryLimit), as a host would set it; 0 leaves GOMEMLIMIT alone")
+	memtable := flag.Int64("memtable", 0, "MemTableSize in MiB (0: the store's default)")
+	basetable := flag.Int64("basetable", 0, "BaseTableSize in MiB (0: the store's default)")
+	skipVerify := flag.Bool("skipverify", false, "SkipTableVerification")
 	flag.Parse()
-	opts := badger.Options{Durability: badger.Durability(*durability)}
+	opts := badger.Options{Durability: badger.Durability(*durability), MemTableSize: *memtable << 20,
+		BaseTableSize: *basetable << 20, SkipTableVerification: *skipVerify}
 	if *memLimit > 0 {
 		debug.SetMemoryLimit(*memLimit << 20)
 	}
