@@ -25,9 +25,13 @@ build:
 		fi; \
 	done
 
-## run: the main job on the embedded default (see README)
+## run: the main job on the embedded default (see README): the spec's Q3
+## Product Launch contract, end to end, on a Badger store in ./.openoma-data
+## with the bundled shell and llm-stub plugins.
+RUN_CONFIG ?= config.example.yaml
 run: build
-	$(BIN)/openoma-host validate examples/q3-launch
+	$(BIN)/openoma-host --config $(RUN_CONFIG) validate
+	$(BIN)/openoma-host --config $(RUN_CONFIG) run "Q3 Product Launch" --input ticket_id=PROJ-142
 
 ## test: formatting, vet, and every test (race detector on) — what CI runs
 test: lint

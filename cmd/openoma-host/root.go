@@ -53,6 +53,8 @@ holds the data directory.`,
 		newValidateCommand(g),
 		newGraphCommand(g),
 		newPluginsCommand(g),
+		newBackupCommand(g),
+		newRestoreCommand(g),
 		newTaskCommand(g),
 	)
 	return root

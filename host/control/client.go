@@ -173,3 +173,23 @@ func (c *Client) Task(ctx context.Context, verb string, request any) (json.RawMe
 	}
 	return m.ResponseJson, nil
 }
+
+// Backup streams a snapshot of the daemon's event store into w.
+func (c *Client) Backup(ctx context.Context, w io.Writer) error {
+	stream, err := c.api.Backup(ctx, &controlpb.BackupRequest{})
+	if err != nil {
+		return fromStatus(err)
+	}
+	for {
+		m, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fromStatus(err)
+		}
+		if _, err := w.Write(m.Data); err != nil {
+			return fmt.Errorf("write backup: %w", err)
+		}
+	}
+}

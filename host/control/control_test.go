@@ -1,10 +1,12 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -75,6 +77,12 @@ func (f *fakeBackend) Cancel(_ context.Context, id uuid.UUID, _ string, by Calle
 	}
 	f.cancelled[id] = by
 	return nil
+}
+
+func (f *fakeBackend) Backup(_ context.Context, w io.Writer) error {
+	// More than one chunk, to exercise the chunking.
+	_, err := w.Write(bytes.Repeat([]byte("openoma"), backupChunkSize/3))
+	return err
 }
 
 func (f *fakeBackend) Plugins(context.Context) (any, error) {
@@ -248,4 +256,16 @@ func TestStaleSocketIsReplacedAndMissingDaemonReported(t *testing.T) {
 		t.Fatalf("Listen over a stale socket: %v", err)
 	}
 	l2.Close()
+}
+
+func TestBackupStreamsEveryByte(t *testing.T) {
+	_, c := serve(t, newFake())
+	var got bytes.Buffer
+	if err := c.Backup(context.Background(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("openoma"), backupChunkSize/3)
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("backup: got %d bytes, want %d", got.Len(), len(want))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,6 +39,8 @@ type Backend interface {
 	// Task handles the manual plugin's task verbs; request and response
 	// are JSON.
 	Task(ctx context.Context, verb string, request json.RawMessage, by Caller) (any, error)
+	// Backup writes a consistent snapshot of the event store to w.
+	Backup(ctx context.Context, w io.Writer) error
 }
 
 // ErrNotFound is returned by a Backend for an unknown execution or task.
@@ -254,4 +257,46 @@ func (s *Server) Task(ctx context.Context, req *controlpb.TaskRequest) (*control
 		return nil, status.Errorf(codes.Internal, "encode task response: %v", err)
 	}
 	return &controlpb.TaskResponse{ResponseJson: b}, nil
+}
+
+// backupChunkSize is the size of the messages a backup is streamed in.
+const backupChunkSize = 256 << 10
+
+func (s *Server) Backup(_ *controlpb.BackupRequest, stream grpc.ServerStreamingServer[controlpb.BackupChunk]) error {
+	w := &chunkWriter{send: func(b []byte) error { return stream.Send(&controlpb.BackupChunk{Data: b}) }}
+	if err := s.backend.Backup(stream.Context(), w); err != nil {
+		return toStatus(err)
+	}
+	return toStatus(w.flush())
+}
+
+// chunkWriter buffers writes into messages of backupChunkSize.
+type chunkWriter struct {
+	buf  []byte
+	send func([]byte) error
+}
+
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		room := backupChunkSize - len(w.buf)
+		take := min(room, len(p))
+		w.buf = append(w.buf, p[:take]...)
+		p = p[take:]
+		if len(w.buf) == backupChunkSize {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
+}
+
+func (w *chunkWriter) flush() error {
+	if len(w.buf) == 0 {
+		return nil
+	}
+	err := w.send(w.buf)
+	w.buf = nil
+	return err
 }

@@ -28,6 +28,86 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_control_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{0}
+}
+
+type BackupChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupChunk) Reset() {
+	*x = BackupChunk{}
+	mi := &file_control_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupChunk) ProtoMessage() {}
+
+func (x *BackupChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
+func (*BackupChunk) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *BackupChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 type RunRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ref names a flow or contract: name, name@version, id or id@version.
@@ -41,7 +121,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_control_proto_msgTypes[0]
+	mi := &file_control_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +133,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[0]
+	mi := &file_control_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +146,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{0}
+	return file_control_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RunRequest) GetRef() string {
@@ -102,7 +182,7 @@ type ReportMessage struct {
 
 func (x *ReportMessage) Reset() {
 	*x = ReportMessage{}
-	mi := &file_control_proto_msgTypes[1]
+	mi := &file_control_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -114,7 +194,7 @@ func (x *ReportMessage) String() string {
 func (*ReportMessage) ProtoMessage() {}
 
 func (x *ReportMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[1]
+	mi := &file_control_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -127,7 +207,7 @@ func (x *ReportMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportMessage.ProtoReflect.Descriptor instead.
 func (*ReportMessage) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{1}
+	return file_control_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ReportMessage) GetExecutionId() string {
@@ -160,7 +240,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_control_proto_msgTypes[2]
+	mi := &file_control_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -172,7 +252,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[2]
+	mi := &file_control_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -185,7 +265,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{2}
+	return file_control_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StatusRequest) GetExecutionId() string {
@@ -206,7 +286,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_control_proto_msgTypes[3]
+	mi := &file_control_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -218,7 +298,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[3]
+	mi := &file_control_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -231,7 +311,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{3}
+	return file_control_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EventsRequest) GetExecutionId() string {
@@ -264,7 +344,7 @@ type EventMessage struct {
 
 func (x *EventMessage) Reset() {
 	*x = EventMessage{}
-	mi := &file_control_proto_msgTypes[4]
+	mi := &file_control_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -276,7 +356,7 @@ func (x *EventMessage) String() string {
 func (*EventMessage) ProtoMessage() {}
 
 func (x *EventMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[4]
+	mi := &file_control_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -289,7 +369,7 @@ func (x *EventMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMessage.ProtoReflect.Descriptor instead.
 func (*EventMessage) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{4}
+	return file_control_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EventMessage) GetEventJson() []byte {
@@ -309,7 +389,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_control_proto_msgTypes[5]
+	mi := &file_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -321,7 +401,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[5]
+	mi := &file_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -334,7 +414,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{5}
+	return file_control_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CancelRequest) GetExecutionId() string {
@@ -359,7 +439,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_control_proto_msgTypes[6]
+	mi := &file_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +451,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[6]
+	mi := &file_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +464,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{6}
+	return file_control_proto_rawDescGZIP(), []int{8}
 }
 
 type PluginsRequest struct {
@@ -395,7 +475,7 @@ type PluginsRequest struct {
 
 func (x *PluginsRequest) Reset() {
 	*x = PluginsRequest{}
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +487,7 @@ func (x *PluginsRequest) String() string {
 func (*PluginsRequest) ProtoMessage() {}
 
 func (x *PluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +500,7 @@ func (x *PluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginsRequest.ProtoReflect.Descriptor instead.
 func (*PluginsRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{7}
+	return file_control_proto_rawDescGZIP(), []int{9}
 }
 
 type PluginsResponse struct {
@@ -432,7 +512,7 @@ type PluginsResponse struct {
 
 func (x *PluginsResponse) Reset() {
 	*x = PluginsResponse{}
-	mi := &file_control_proto_msgTypes[8]
+	mi := &file_control_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -444,7 +524,7 @@ func (x *PluginsResponse) String() string {
 func (*PluginsResponse) ProtoMessage() {}
 
 func (x *PluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[8]
+	mi := &file_control_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -457,7 +537,7 @@ func (x *PluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginsResponse.ProtoReflect.Descriptor instead.
 func (*PluginsResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{8}
+	return file_control_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PluginsResponse) GetPluginsJson() []byte {
@@ -478,7 +558,7 @@ type TaskRequest struct {
 
 func (x *TaskRequest) Reset() {
 	*x = TaskRequest{}
-	mi := &file_control_proto_msgTypes[9]
+	mi := &file_control_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +570,7 @@ func (x *TaskRequest) String() string {
 func (*TaskRequest) ProtoMessage() {}
 
 func (x *TaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[9]
+	mi := &file_control_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +583,7 @@ func (x *TaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRequest.ProtoReflect.Descriptor instead.
 func (*TaskRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{9}
+	return file_control_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TaskRequest) GetVerb() string {
@@ -529,7 +609,7 @@ type TaskResponse struct {
 
 func (x *TaskResponse) Reset() {
 	*x = TaskResponse{}
-	mi := &file_control_proto_msgTypes[10]
+	mi := &file_control_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +621,7 @@ func (x *TaskResponse) String() string {
 func (*TaskResponse) ProtoMessage() {}
 
 func (x *TaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[10]
+	mi := &file_control_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +634,7 @@ func (x *TaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResponse.ProtoReflect.Descriptor instead.
 func (*TaskResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{10}
+	return file_control_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TaskResponse) GetResponseJson() []byte {
@@ -568,7 +648,10 @@ var File_control_proto protoreflect.FileDescriptor
 
 const file_control_proto_rawDesc = "" +
 	"\n" +
-	"\rcontrol.proto\x12\x12openoma.control.v1\"S\n" +
+	"\rcontrol.proto\x12\x12openoma.control.v1\"\x0f\n" +
+	"\rBackupRequest\"!\n" +
+	"\vBackupChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"S\n" +
 	"\n" +
 	"RunRequest\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x1f\n" +
@@ -600,14 +683,15 @@ const file_control_proto_rawDesc = "" +
 	"\x04verb\x18\x01 \x01(\tR\x04verb\x12!\n" +
 	"\frequest_json\x18\x02 \x01(\fR\vrequestJson\"3\n" +
 	"\fTaskResponse\x12#\n" +
-	"\rresponse_json\x18\x01 \x01(\fR\fresponseJson2\xe6\x03\n" +
+	"\rresponse_json\x18\x01 \x01(\fR\fresponseJson2\xb6\x04\n" +
 	"\aControl\x12J\n" +
 	"\x03Run\x12\x1e.openoma.control.v1.RunRequest\x1a!.openoma.control.v1.ReportMessage0\x01\x12N\n" +
 	"\x06Status\x12!.openoma.control.v1.StatusRequest\x1a!.openoma.control.v1.ReportMessage\x12O\n" +
 	"\x06Events\x12!.openoma.control.v1.EventsRequest\x1a .openoma.control.v1.EventMessage0\x01\x12O\n" +
 	"\x06Cancel\x12!.openoma.control.v1.CancelRequest\x1a\".openoma.control.v1.CancelResponse\x12R\n" +
 	"\aPlugins\x12\".openoma.control.v1.PluginsRequest\x1a#.openoma.control.v1.PluginsResponse\x12I\n" +
-	"\x04Task\x12\x1f.openoma.control.v1.TaskRequest\x1a .openoma.control.v1.TaskResponseB3Z1github.com/openoma/openoma/host/control/controlpbb\x06proto3"
+	"\x04Task\x12\x1f.openoma.control.v1.TaskRequest\x1a .openoma.control.v1.TaskResponse\x12N\n" +
+	"\x06Backup\x12!.openoma.control.v1.BackupRequest\x1a\x1f.openoma.control.v1.BackupChunk0\x01B3Z1github.com/openoma/openoma/host/control/controlpbb\x06proto3"
 
 var (
 	file_control_proto_rawDescOnce sync.Once
@@ -621,35 +705,39 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_control_proto_goTypes = []any{
-	(*RunRequest)(nil),      // 0: openoma.control.v1.RunRequest
-	(*ReportMessage)(nil),   // 1: openoma.control.v1.ReportMessage
-	(*StatusRequest)(nil),   // 2: openoma.control.v1.StatusRequest
-	(*EventsRequest)(nil),   // 3: openoma.control.v1.EventsRequest
-	(*EventMessage)(nil),    // 4: openoma.control.v1.EventMessage
-	(*CancelRequest)(nil),   // 5: openoma.control.v1.CancelRequest
-	(*CancelResponse)(nil),  // 6: openoma.control.v1.CancelResponse
-	(*PluginsRequest)(nil),  // 7: openoma.control.v1.PluginsRequest
-	(*PluginsResponse)(nil), // 8: openoma.control.v1.PluginsResponse
-	(*TaskRequest)(nil),     // 9: openoma.control.v1.TaskRequest
-	(*TaskResponse)(nil),    // 10: openoma.control.v1.TaskResponse
+	(*BackupRequest)(nil),   // 0: openoma.control.v1.BackupRequest
+	(*BackupChunk)(nil),     // 1: openoma.control.v1.BackupChunk
+	(*RunRequest)(nil),      // 2: openoma.control.v1.RunRequest
+	(*ReportMessage)(nil),   // 3: openoma.control.v1.ReportMessage
+	(*StatusRequest)(nil),   // 4: openoma.control.v1.StatusRequest
+	(*EventsRequest)(nil),   // 5: openoma.control.v1.EventsRequest
+	(*EventMessage)(nil),    // 6: openoma.control.v1.EventMessage
+	(*CancelRequest)(nil),   // 7: openoma.control.v1.CancelRequest
+	(*CancelResponse)(nil),  // 8: openoma.control.v1.CancelResponse
+	(*PluginsRequest)(nil),  // 9: openoma.control.v1.PluginsRequest
+	(*PluginsResponse)(nil), // 10: openoma.control.v1.PluginsResponse
+	(*TaskRequest)(nil),     // 11: openoma.control.v1.TaskRequest
+	(*TaskResponse)(nil),    // 12: openoma.control.v1.TaskResponse
 }
 var file_control_proto_depIdxs = []int32{
-	0,  // 0: openoma.control.v1.Control.Run:input_type -> openoma.control.v1.RunRequest
-	2,  // 1: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
-	3,  // 2: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
-	5,  // 3: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
-	7,  // 4: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
-	9,  // 5: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
-	1,  // 6: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
-	1,  // 7: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
-	4,  // 8: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
-	6,  // 9: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
-	8,  // 10: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
-	10, // 11: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
-	6,  // [6:12] is the sub-list for method output_type
-	0,  // [0:6] is the sub-list for method input_type
+	2,  // 0: openoma.control.v1.Control.Run:input_type -> openoma.control.v1.RunRequest
+	4,  // 1: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
+	5,  // 2: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
+	7,  // 3: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
+	9,  // 4: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
+	11, // 5: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
+	0,  // 6: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
+	3,  // 7: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
+	3,  // 8: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
+	6,  // 9: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
+	8,  // 10: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
+	10, // 11: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
+	12, // 12: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
+	1,  // 13: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
+	7,  // [7:14] is the sub-list for method output_type
+	0,  // [0:7] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -666,7 +754,7 @@ func file_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

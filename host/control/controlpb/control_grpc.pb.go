@@ -32,6 +32,7 @@ const (
 	Control_Cancel_FullMethodName  = "/openoma.control.v1.Control/Cancel"
 	Control_Plugins_FullMethodName = "/openoma.control.v1.Control/Plugins"
 	Control_Task_FullMethodName    = "/openoma.control.v1.Control/Task"
+	Control_Backup_FullMethodName  = "/openoma.control.v1.Control/Backup"
 )
 
 // ControlClient is the client API for Control service.
@@ -52,6 +53,9 @@ type ControlClient interface {
 	// Tasks is the human-work API of the manual plugin (list, show, claim,
 	// complete, fail), one JSON request and response.
 	Task(ctx context.Context, in *TaskRequest, opts ...grpc.CallOption) (*TaskResponse, error)
+	// Backup streams a consistent snapshot of the event store (Badger's
+	// backup format) while the daemon keeps running.
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
 }
 
 type controlClient struct {
@@ -140,6 +144,25 @@ func (c *controlClient) Task(ctx context.Context, in *TaskRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *controlClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[2], Control_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Control_BackupClient = grpc.ServerStreamingClient[BackupChunk]
+
 // ControlServer is the server API for Control service.
 // All implementations must embed UnimplementedControlServer
 // for forward compatibility.
@@ -158,6 +181,9 @@ type ControlServer interface {
 	// Tasks is the human-work API of the manual plugin (list, show, claim,
 	// complete, fail), one JSON request and response.
 	Task(context.Context, *TaskRequest) (*TaskResponse, error)
+	// Backup streams a consistent snapshot of the event store (Badger's
+	// backup format) while the daemon keeps running.
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
 	mustEmbedUnimplementedControlServer()
 }
 
@@ -185,6 +211,9 @@ func (UnimplementedControlServer) Plugins(context.Context, *PluginsRequest) (*Pl
 }
 func (UnimplementedControlServer) Task(context.Context, *TaskRequest) (*TaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Task not implemented")
+}
+func (UnimplementedControlServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedControlServer) mustEmbedUnimplementedControlServer() {}
 func (UnimplementedControlServer) testEmbeddedByValue()                 {}
@@ -301,6 +330,17 @@ func _Control_Task_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Control_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControlServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Control_BackupServer = grpc.ServerStreamingServer[BackupChunk]
+
 // Control_ServiceDesc is the grpc.ServiceDesc for Control service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -334,6 +374,11 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Events",
 			Handler:       _Control_Events_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Backup",
+			Handler:       _Control_Backup_Handler,
 			ServerStreams: true,
 		},
 	},
