@@ -183,4 +183,3 @@ func (a *Adapter) EvaluateCondition(ctx context.Context, req sdk.ConditionReques
 	}
 	return sdk.ConditionResult{Value: v.Value, Reason: v.Reason}, nil
 }
-

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,6 +108,42 @@ func (l *CaseList) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	*l = CaseList{c}
+	return nil
+}
+
+// UnmarshalYAML decodes a case strictly: yaml's KnownFields does not reach
+// values decoded by a custom unmarshaler, so unknown keys are caught here.
+func (c *Case) UnmarshalYAML(n *yaml.Node) error {
+	if err := knownKeys(n, "when", "outputs", "fail", "latency", "tokens"); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "when":
+			if err := knownKeys(n.Content[i+1], "contains", "regex"); err != nil {
+				return err
+			}
+		case "fail":
+			if err := knownKeys(n.Content[i+1], "code", "reason"); err != nil {
+				return err
+			}
+		}
+	}
+	type plain Case // without this method, to decode the fields
+	return n.Decode((*plain)(c))
+}
+
+// knownKeys checks that a mapping node has only the given keys.
+func knownKeys(n *yaml.Node, known ...string) error {
+	if n.Kind != yaml.MappingNode {
+		return nil // the field decoding reports the type error
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(known, k.Value) {
+			return fmt.Errorf("line %d: field %s not found (known: %s)", k.Line, k.Value, strings.Join(known, ", "))
+		}
+	}
 	return nil
 }
 
