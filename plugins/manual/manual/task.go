@@ -123,7 +123,7 @@ func buildTask(block core.WorkBlock, node core.NodeReference, inputs map[string]
 		outputs[i] = Port{Name: p.Name, Description: p.Description, Required: p.Required, Schema: p.Schema}
 	}
 	title := block.Name
-	if node.Alias != "" && node.Alias != block.Name {
+	if node.Alias != "" && !strings.EqualFold(node.Alias, block.Name) {
 		title = fmt.Sprintf("%s (%s)", block.Name, node.Alias)
 	}
 	return TaskPayload{
