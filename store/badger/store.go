@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,10 @@ func openBadger(dir string, opts Options) (*dgbadger.DB, error) {
 		if err := db.Close(); err != nil {
 			return nil, fmt.Errorf("open event store in %s: close after verifying tables: %w", dir, err)
 		}
+		// Verification allocated tens of MiB of block buffers that are
+		// garbage now; hand them back rather than let an idle host keep
+		// them until the runtime's scavenger gets to it.
+		debug.FreeOSMemory()
 		bo.ChecksumVerificationMode = options.OnBlockRead
 	}
 	db, err := dgbadger.Open(bo)
