@@ -1,5 +1,4 @@
-// Command plugin-echo is a whole openoma plugin: it copies a block's inputs to
-// the output ports of the same name (see docs/plugins.md#writing-your-own).
+// Command plugin-echo is a whole openoma plugin: inputs come back as outputs.
 package main
 
 import (
