@@ -56,6 +56,7 @@ holds the data directory.`,
 		newBackupCommand(g),
 		newRestoreCommand(g),
 		newTaskCommand(g),
+		newInboxCommand(g),
 	)
 	return root
 }

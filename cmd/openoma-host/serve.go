@@ -64,6 +64,14 @@ func serve(ctx context.Context, g *globals, cfg *config.Config) error {
 		defer stopMetrics()
 		log.Info("metrics", "url", "http://"+cfg.Metrics.Address+"/metrics")
 	}
+	if cfg.Inbox.Address != "" {
+		stopInbox, err := serveInbox(ctx, cfg, h, log)
+		if err != nil {
+			return err
+		}
+		defer stopInbox()
+	}
+	go h.Tasks().Run(ctx) // escalation of overdue tasks, when configured
 	started := time.Now()
 	if err := h.Run(ctx); err != nil {
 		return err

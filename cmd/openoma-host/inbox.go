@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/openoma/openoma/host"
+	"github.com/openoma/openoma/host/config"
+	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/inbox"
+)
+
+func newInboxCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inbox",
+		Short: "Print the link that opens the daemon's web inbox",
+		Long: `inbox prints the URL of the web inbox that "serve" runs when inbox.address is
+set, with the secret that admits you (read from <data_dir>/inbox.secret,
+which only the daemon's owner can read). The inbox acts as that OS user.
+Open it in a browser on this machine; see docs/human-work.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			url, err := inbox.LoginURL(cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return g.printJSON(map[string]string{"url": url})
+			}
+			fmt.Fprintln(g.stdout, url)
+			return nil
+		},
+	}
+}
+
+// serveInbox starts the web inbox of the daemon; the returned func stops
+// it and removes its published address.
+func serveInbox(ctx context.Context, cfg *config.Config, h *host.Host, log hclog.Logger) (func(), error) {
+	secret, err := inbox.EnsureSecret(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	l, err := inbox.Listen(cfg.Inbox.Address)
+	if err != nil {
+		return nil, err
+	}
+	owner := control.Caller{UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), User: strconv.Itoa(os.Getuid())}
+	if u, err := user.Current(); err == nil {
+		owner.User = u.Username
+	}
+	srv := inbox.New(inbox.Options{Tasks: h.Tasks(), Secret: secret, Owner: owner, Logger: log.Named("inbox")})
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := inbox.Serve(ctx, l, srv); err != nil {
+			log.Error("inbox", "error", err)
+		}
+	}()
+	if err := inbox.PublishAddress(cfg.DataDir, l.Addr()); err != nil {
+		cancel()
+		<-done
+		return nil, err
+	}
+	log.Info("inbox", "address", "http://"+l.Addr().String()+"/", "open", "openoma-host inbox prints the link")
+	return func() {
+		inbox.Unpublish(cfg.DataDir)
+		cancel()
+		<-done
+	}, nil
+}
