@@ -33,8 +33,8 @@ type pageData struct {
 // field is one output to fill in the form.
 type field struct {
 	Name, Description, Schema, Value string
-	Required, Boolean, Multiline    bool
-	Enum                            []string
+	Required, Boolean, Multiline     bool
+	Enum                             []string
 }
 
 type kv struct{ Key, Value string }
