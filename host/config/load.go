@@ -30,8 +30,8 @@ func Defaults() Config {
 		LogFormat: "text",
 		Store: Store{
 			Durability:         DurabilitySync,
-			MemTableSizeMB:     16,
-			BlockCacheMB:       16,
+			MemTableSizeMB:     4,
+			BlockCacheMB:       8,
 			IndexCacheMB:       8,
 			ValueLogFileSizeMB: 64,
 			GCInterval:         10 * time.Minute,

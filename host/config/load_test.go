@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/openoma/openoma/store/badger"
 )
 
 func writeFile(t *testing.T, dir, name, body string) string {
@@ -197,5 +199,17 @@ inbox:
 	}
 	if c.Inbox.Address != "127.0.0.1:8470" {
 		t.Errorf("inbox.address = %q, want the environment's", c.Inbox.Address)
+	}
+}
+
+// TestStoreDefaultsMatchTheStore keeps the config's store defaults equal
+// to store/badger's, whose figures docs/benchmarks.md measured.
+func TestStoreDefaultsMatchTheStore(t *testing.T) {
+	d := Defaults().Store
+	b := badger.DefaultOptions()
+	if int64(d.MemTableSizeMB)<<20 != b.MemTableSize || int64(d.BlockCacheMB)<<20 != b.BlockCacheSize ||
+		int64(d.IndexCacheMB)<<20 != b.IndexCacheSize || int64(d.ValueLogFileSizeMB)<<20 != b.ValueLogFileSize ||
+		d.GCInterval != b.GCInterval {
+		t.Fatalf("config store defaults %+v differ from badger.DefaultOptions() %+v", d, b)
 	}
 }
