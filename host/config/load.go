@@ -75,13 +75,22 @@ func Load(opts Options) (*Config, error) {
 		bindFlags(v, opts.Flags)
 	}
 	var cfg Config
-	if err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
+	hook := func(dc *mapstructure.DecoderConfig) {
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToSliceHookFunc(","),
 		)
-	}); err != nil {
-		return nil, fmt.Errorf("config %s: %s", describeFile(opts.File), cleanDecodeError(err))
+	}
+	// Decode strictly first; if the only trouble is unknown keys, decode
+	// leniently too, so the values' own problems are reported in the same
+	// run instead of one fix at a time.
+	var problems []error
+	if err := v.UnmarshalExact(&cfg, hook); err != nil {
+		cfg = Config{}
+		if lerr := v.Unmarshal(&cfg, hook); lerr != nil {
+			return nil, fmt.Errorf("config %s: %s", describeFile(opts.File), cleanDecodeError(err))
+		}
+		problems = append(problems, errors.New(cleanDecodeError(err)))
 	}
 	if opts.File != "" {
 		cfg.resolvePaths(filepath.Dir(opts.File), func(key string) bool {
@@ -89,7 +98,10 @@ func Load(opts Options) (*Config, error) {
 		})
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", describeFile(opts.File), err)
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("config %s: %w", describeFile(opts.File), errors.Join(problems...))
 	}
 	return &cfg, nil
 }

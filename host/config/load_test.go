@@ -118,6 +118,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"unreachable plugin", "plugins:\n - {name: a}\n", []string{`plugins[0].hints: plugin "a" serves no hints`}},
 		{"routing to unknown plugin", "plugins:\n - {name: a, hints: [x]}\nrouting:\n  conditions_plugin: b\n", []string{`routing.conditions_plugin: names plugin "b", which is not in plugins (have: a)`}},
 		{"several problems at once", "log_level: loud\nstore:\n  durability: x\n", []string{"log_level", "store.durability"}},
+		{"unknown key and bad value together", "store:\n  durability: x\n  durabilty: sync\n", []string{"unknown key(s): store.durabilty", `store.durability: "x"`}},
 		{"malformed yaml", "plugins: [\n", []string{"openoma.yaml"}},
 		{"person without os user", "tasks:\n  people:\n   - {name: alice}\n", []string{"tasks.people[0].os_user: must name an OS user"}},
 		{"os user twice", "tasks:\n  people:\n   - {os_user: a}\n   - {os_user: a}\n", []string{`tasks.people[1].os_user: OS user "a" is listed twice`}},

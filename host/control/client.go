@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"google.golang.org/grpc"
@@ -39,7 +40,13 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 		return nil, fmt.Errorf("control socket %s: %w", socket, err)
 	}
 	c.Close()
-	conn, err := grpc.NewClient("unix://"+socket,
+	abs, err := filepath.Abs(socket)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", socket, err)
+	}
+	// "unix://" + an absolute path: a relative one would be read as an
+	// authority by gRPC's target parser.
+	conn, err := grpc.NewClient("unix://"+abs,
 		grpc.WithTransportCredentials(peerCreds{}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
 	if err != nil {
