@@ -214,3 +214,15 @@ func TestStoreDefaultsMatchTheStore(t *testing.T) {
 		t.Fatalf("config store defaults %+v differ from badger.DefaultOptions() %+v", d, b)
 	}
 }
+
+// TestManualExampleConfigLoads keeps the Q3 example's people-in-the-loop
+// config valid.
+func TestManualExampleConfigLoads(t *testing.T) {
+	c, err := Load(Options{File: "../../examples/q3-launch/openoma-manual.yaml", Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Routing.ConditionsPlugin != "manual" || c.Inbox.Address == "" || len(c.Tasks.People) == 0 {
+		t.Fatalf("manual example config: %+v", c)
+	}
+}
