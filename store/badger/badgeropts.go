@@ -24,7 +24,7 @@ func (o Options) badgerOptions(dir string) dgbadger.Options {
 	bo.ValueThreshold = o.ValueThreshold
 	if o.InMemory {
 		// Without a value log every value must fit inline.
-		bo.ValueThreshold = maxInMemoryValue
+		bo.ValueThreshold = min(maxInMemoryValue, o.MemTableSize*15/100-1)
 	}
 	bo.NumCompactors = o.NumCompactors
 	bo.BaseTableSize = o.BaseTableSize
@@ -56,7 +56,8 @@ func (o Options) badgerOptions(dir string) dgbadger.Options {
 }
 
 // maxInMemoryValue is the largest encoded event an in-memory store holds:
-// Badger's largest inline value.
+// Badger's largest inline value, and below 15% of the memtable (Badger's
+// transaction limit): about 600 KiB with the default 4 MiB memtable.
 const maxInMemoryValue = 1 << 20
 
 // badgerLogger sends Badger's log lines to an hclog.Logger. Badger's INFO

@@ -86,14 +86,18 @@ func (p *pendingAppend) addExecution(rec execRecord, exists bool) {
 			rec.info.Terminal = true
 		}
 	}
+	// The open index carries a copy of the record, so listing the open
+	// executions (what recovery does at every start) is one sequential
+	// scan rather than a lookup per execution.
 	openKey := orderedExecKey(nsOpen, nil, rec.createdPos, rec.info.ID)
+	enc := encodeExecRecord(rec)
 	switch {
-	case !exists && !rec.info.Terminal:
-		p.set(openKey, nil)
-	case wasOpen && rec.info.Terminal:
+	case !rec.info.Terminal:
+		p.set(openKey, enc)
+	case wasOpen:
 		p.del(openKey)
 	}
-	p.set(execKey(rec.info.ID), encodeExecRecord(rec))
+	p.set(execKey(rec.info.ID), enc)
 }
 
 // storedAlready implements idempotency: if every event's id is stored it

@@ -114,19 +114,20 @@ func (s *Store) Execution(ctx context.Context, executionID uuid.UUID) (store.Exe
 // open executions, else all) and checks the rest of f on each record.
 func (s *Store) ListExecutions(ctx context.Context, f store.Filter) ([]store.ExecutionInfo, error) {
 	prefix := []byte{nsAll}
+	carriesRecord := false
 	switch {
 	case f.Parent != uuid.Nil:
 		prefix = append([]byte{nsParent}, f.Parent[:]...)
 	case f.DefinitionID != uuid.Nil:
 		prefix = append([]byte{nsDef}, f.DefinitionID[:]...)
 	case f.OpenOnly:
-		prefix = []byte{nsOpen}
+		prefix, carriesRecord = []byte{nsOpen}, true
 	}
 	out := []store.ExecutionInfo{}
 	err := s.view(ctx, "list executions", func(txn *dgbadger.Txn) error {
 		opts := dgbadger.DefaultIteratorOptions
 		opts.Prefix = prefix
-		opts.PrefetchValues = false
+		opts.PrefetchValues = carriesRecord
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		n := 0
@@ -136,13 +137,9 @@ func (s *Store) ListExecutions(ctx context.Context, f store.Filter) ([]store.Exe
 					return err
 				}
 			}
-			exec := execOfIndexKey(it.Item().Key())
-			rec, found, err := getExecRecord(txn, exec)
+			rec, err := indexedRecord(txn, it.Item(), carriesRecord)
 			if err != nil {
 				return err
-			}
-			if !found {
-				return fmt.Errorf("%w: index entry for execution %s without its record", errCorruptValue, exec)
 			}
 			if f.Matches(rec.info) {
 				out = append(out, rec.info)
@@ -154,6 +151,32 @@ func (s *Store) ListExecutions(ctx context.Context, f store.Filter) ([]store.Exe
 		return nil, fmt.Errorf("list executions: %w", err)
 	}
 	return out, nil
+}
+
+// indexedRecord returns the record an index entry refers to: its value
+// for the open index, which carries a copy, else a lookup.
+func indexedRecord(txn *dgbadger.Txn, item *dgbadger.Item, carriesRecord bool) (execRecord, error) {
+	exec := execOfIndexKey(item.Key())
+	if carriesRecord {
+		var rec execRecord
+		err := item.Value(func(v []byte) error {
+			var derr error
+			rec, derr = decodeExecRecord(v)
+			return derr
+		})
+		if err != nil {
+			return execRecord{}, fmt.Errorf("open index entry for execution %s: %w", exec, err)
+		}
+		return rec, nil
+	}
+	rec, found, err := getExecRecord(txn, exec)
+	if err != nil {
+		return execRecord{}, err
+	}
+	if !found {
+		return execRecord{}, fmt.Errorf("%w: index entry for execution %s without its record", errCorruptValue, exec)
+	}
+	return rec, nil
 }
 
 // eventsAtPositions reads up to limit events with positions after pos, in

@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -180,8 +181,21 @@ func (v *verifier) execIndexes(rec execRecord) error {
 	if !has(orderedExecKey(nsAll, nil, rec.createdPos, info.ID)) {
 		return inconsistent("execution %s missing from the all-executions index", info.ID)
 	}
-	if open := has(orderedExecKey(nsOpen, nil, rec.createdPos, info.ID)); open == info.Terminal {
+	openItem, err := v.txn.Get(orderedExecKey(nsOpen, nil, rec.createdPos, info.ID))
+	if open := err == nil; open == info.Terminal {
 		return inconsistent("execution %s: terminal=%v but open index entry present=%v", info.ID, info.Terminal, open)
+	}
+	if err == nil {
+		copyOK := false
+		if verr := openItem.Value(func(b []byte) error {
+			copyOK = bytes.Equal(b, encodeExecRecord(rec))
+			return nil
+		}); verr != nil {
+			return verr
+		}
+		if !copyOK {
+			return inconsistent("execution %s: the open index carries a stale copy of its record", info.ID)
+		}
 	}
 	if info.Parent != uuid.Nil {
 		v.parents++

@@ -26,7 +26,11 @@ func TestVerifyFindsDamage(t *testing.T) {
 			return txn.Delete(orderedExecKey(nsOpen, nil, f.open[0].Position, f.open[0].ExecutionID))
 		}},
 		{"terminal execution still open", func(txn *dgbadger.Txn, f fixture) error {
-			return txn.Set(orderedExecKey(nsOpen, nil, f.done[0].Position, f.done[0].ExecutionID), nil)
+			rec, _, err := getExecRecord(txn, f.done[0].ExecutionID)
+			if err != nil {
+				return err
+			}
+			return txn.Set(orderedExecKey(nsOpen, nil, f.done[0].Position, f.done[0].ExecutionID), encodeExecRecord(rec))
 		}},
 		{"event id missing", func(txn *dgbadger.Txn, f fixture) error { return txn.Delete(eventIDKey(f.open[1].ID)) }},
 		{"stray event id", func(txn *dgbadger.Txn, f fixture) error {
@@ -46,6 +50,14 @@ func TestVerifyFindsDamage(t *testing.T) {
 				return err
 			}
 			return txn.Set(execKey(rec.info.ID), encodeExecRecord(rec))
+		}},
+		{"stale open index copy", func(txn *dgbadger.Txn, f fixture) error {
+			rec, _, err := getExecRecord(txn, f.open[0].ExecutionID)
+			rec.info.LastSequence = 1
+			if err != nil {
+				return err
+			}
+			return txn.Set(orderedExecKey(nsOpen, nil, rec.createdPos, rec.info.ID), encodeExecRecord(rec))
 		}},
 		{"definition index entry removed", func(txn *dgbadger.Txn, f fixture) error {
 			info := store.InfoFromCreated(f.done[0])
