@@ -124,6 +124,7 @@ func (c *adapterClient) ResumeBlock(ctx context.Context, req ResumeRequest) erro
 		c.releaseBlock(req.ExecutionID)
 		return fmt.Errorf("resume block %s: %w", req.ExecutionID, fromStatus(err))
 	}
+	c.releaseIfEnded(ctx, req.Store, req.ExecutionID)
 	return nil
 }
 
@@ -145,7 +146,20 @@ func (c *adapterClient) CancelBlock(ctx context.Context, req CancelRequest) erro
 		c.releaseBlock(req.ExecutionID)
 		return fmt.Errorf("cancel block %s: %w", req.ExecutionID, fromStatus(err))
 	}
+	c.releaseIfEnded(ctx, req.Store, req.ExecutionID)
 	return nil
+}
+
+// releaseIfEnded drops the grant of an execution that has already ended
+// (a resume or cancel that had nothing to do appends no terminal event, so
+// the grant would otherwise outlive it).
+func (c *adapterClient) releaseIfEnded(ctx context.Context, s store.EventStore, id uuid.UUID) {
+	if c.grants == nil {
+		return
+	}
+	if info, err := s.Execution(ctx, id); err == nil && info.Terminal {
+		c.grants.forgetBlock(id)
+	}
 }
 
 func (c *adapterClient) EvaluateCondition(ctx context.Context, req ConditionRequest) (ConditionResult, error) {

@@ -122,3 +122,10 @@ func (g *grants) releaseBlock(id uuid.UUID) {
 	}
 	g.blocks[id]--
 }
+
+// forgetBlock drops a block grant entirely, for an execution that ended.
+func (g *grants) forgetBlock(id uuid.UUID) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.blocks, id)
+}
