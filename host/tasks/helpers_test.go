@@ -17,7 +17,7 @@ import (
 // fixture is a store with one flow execution, and a service over it with
 // a fixed clock and a people directory.
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	st   store.EventStore
 	svc  *Service
@@ -37,7 +37,7 @@ var testPeople = config.Tasks{
 	CheckInterval: time.Minute,
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st := memory.New()
 	t.Cleanup(func() { _ = st.Close() })
