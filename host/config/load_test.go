@@ -218,7 +218,7 @@ func TestStoreDefaultsMatchTheStore(t *testing.T) {
 // TestManualExampleConfigLoads keeps the Q3 example's people-in-the-loop
 // config valid.
 func TestManualExampleConfigLoads(t *testing.T) {
-	c, err := Load(Options{File: "../../examples/q3-launch/openoma-manual.yaml", Environ: []string{}})
+	c, err := Load(Options{File: "../../examples/openoma-manual.yaml", Environ: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
