@@ -178,8 +178,8 @@ func (p *Plan) Reached(ctx context.Context, point Point) error {
 		p.spent = true
 		return nil
 	}
-	p.log.Warn("fault injection: crashing the plugin process",
-		"execution_id", p.id, "attempt", p.attempt, "after", point, "crash", n+1, "of", p.spec.Times)
+	// The logger is the request's: it names the execution already.
+	p.log.Warn("fault injection: crashing the plugin process", "attempt", p.attempt, "after", point, "crash", n+1, "of", p.spec.Times)
 	p.in.crash()
 	p.spent = n+1 >= p.spec.Times
 	return fmt.Errorf("%w after %s (crash %d of %d)", ErrCrashed, point, n+1, p.spec.Times)

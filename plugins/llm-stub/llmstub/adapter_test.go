@@ -275,7 +275,7 @@ func TestFaultInjectionThenResume(t *testing.T) {
 // must satisfy each port's schema.
 func TestExampleAgentBlocks(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
-	catalog, err := core.Load(filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "q3-launch"))
+	catalog, err := core.Load(filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "q3-launch", "blocks"))
 	if err != nil {
 		t.Fatal(err)
 	}

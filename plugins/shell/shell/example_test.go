@@ -16,7 +16,7 @@ import (
 // ports' schemas (the plugin checks them).
 func TestExampleShellBlocks(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
-	catalog, err := core.Load(filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "q3-launch"))
+	catalog, err := core.Load(filepath.Join(filepath.Dir(file), "..", "..", "..", "examples", "q3-launch", "blocks"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,13 +21,16 @@ func TestFaultInjection(t *testing.T) {
 		times     int
 		nested    bool
 		lastEvent execution.EventType
-		runs      int // how often the command ran in all
+		// How often the command ran in all, at least and at most: a crash
+		// at "progress" kills the command once it started, which may be
+		// before or after its first line ran.
+		minRuns, maxRuns int
 	}{
-		{fault.Assigned, 1, false, execution.EventExecutorAssigned, 1},
-		{fault.Started, 1, true, execution.EventStarted, 1},
-		{fault.Started, 2, false, execution.EventStarted, 1},
-		{fault.Progress, 1, false, execution.EventProgress, 2}, // crashed while running, then run again
-		{fault.Output, 1, false, execution.EventOutcomeProduced, 1},
+		{fault.Assigned, 1, false, execution.EventExecutorAssigned, 1, 1},
+		{fault.Started, 1, true, execution.EventStarted, 1, 1},
+		{fault.Started, 2, false, execution.EventStarted, 1, 1},
+		{fault.Progress, 1, false, execution.EventProgress, 1, 2}, // killed while running, then run again
+		{fault.Output, 1, false, execution.EventOutcomeProduced, 1, 1},
 	}
 	for _, c := range cases {
 		t.Run(string(c.point), func(t *testing.T) {
@@ -77,8 +80,8 @@ func TestFaultInjection(t *testing.T) {
 			if n, _ := injector.Crashes(id, 1); n != c.times {
 				t.Errorf("%d crashes counted, want %d", n, c.times)
 			}
-			if n := runs(t, marker); n != c.runs {
-				t.Errorf("the command ran %d times, want %d", n, c.runs)
+			if n := runs(t, marker); n < c.minRuns || n > c.maxRuns {
+				t.Errorf("the command ran %d times, want %d to %d", n, c.minRuns, c.maxRuns)
 			}
 		})
 	}
