@@ -26,7 +26,7 @@
 //	0x01 execution(16) sequence(8)        → event (codec.go)
 //	0x02 event id(16)                     → execution(16) sequence(8)
 //	0x03 execution(16)                    → execution summary
-//	0x04 created position(8) execution(16) → ∅   open executions
+//	0x04 created position(8) execution(16) → summary (copy)  open executions
 //	0x05 created position(8) execution(16) → ∅   all executions
 //	0x06 parent(16) position(8) execution(16) → ∅
 //	0x07 definition(16) position(8) execution(16) → ∅
@@ -40,5 +40,12 @@
 //
 // Badger's defaults reserve hundreds of MiB (64 MiB memtables, a 256 MiB
 // block cache, 1 GiB value-log files). DefaultOptions picks small, bounded
-// values; see Options for what an operator may tune.
+// values; see Options for what an operator may tune, and
+// docs/operations.md for what a million events cost.
+//
+// # Checking
+//
+// Verify checks a snapshot of the whole store: streams against the append
+// rules and every index against the streams. Backup and Restore copy a
+// store through Badger's stream backup.
 package badger
