@@ -208,3 +208,16 @@ func eventsAtPositions(ctx context.Context, txn *dgbadger.Txn, after uint64, lim
 	}
 	return out, nil
 }
+
+// LastPosition returns the position of the newest committed event, 0 when
+// the store is empty (store.Positioner).
+func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
+	if err := checkCtx(ctx, "last position"); err != nil {
+		return 0, err
+	}
+	if err := s.readLock(); err != nil {
+		return 0, err
+	}
+	defer s.mu.RUnlock()
+	return s.lastPos.Load(), nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -68,7 +69,10 @@ type Store struct {
 	stats counters
 }
 
-var _ store.EventStore = (*Store)(nil)
+var (
+	_ store.EventStore = (*Store)(nil)
+	_ store.Positioner = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the event store in dir. It fails at once
 // with ErrLocked if another process holds dir, and with Badger's reason if
@@ -110,7 +114,7 @@ func Open(dir string, opts Options) (*Store, error) {
 // again checking blocks as they are read.
 func openBadger(dir string, opts Options) (*dgbadger.DB, error) {
 	bo := opts.badgerOptions(dir)
-	if bo.ChecksumVerificationMode == options.OnTableRead {
+	if bo.ChecksumVerificationMode == options.OnTableRead && hasTables(dir) {
 		db, err := dgbadger.Open(bo)
 		if err != nil {
 			return nil, badgerOpenError(dir, err)
@@ -129,6 +133,13 @@ func openBadger(dir string, opts Options) (*dgbadger.DB, error) {
 		return nil, badgerOpenError(dir, err)
 	}
 	return db, nil
+}
+
+// hasTables reports whether dir holds table files, i.e. whether there is
+// anything to verify (a new store has none).
+func hasTables(dir string) bool {
+	m, err := filepath.Glob(filepath.Join(dir, "*.sst"))
+	return err != nil || len(m) > 0
 }
 
 func badgerOpenError(dir string, err error) error {
