@@ -24,11 +24,7 @@ the control API, appends continue meanwhile) and without one. The file is
 written beside FILE and renamed into place only when complete.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			s, err := g.connect(cmd.Context(), cfg, false)
+			cfg, s, err := g.session(cmd.Context(), false)
 			if err != nil {
 				return err
 			}

@@ -85,6 +85,16 @@ func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine boo
 	}}, nil
 }
 
+// session loads the configuration and connects to its host; see connect.
+func (g *globals) session(ctx context.Context, runEngine bool) (*config.Config, *session, error) {
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := g.connect(ctx, cfg, runEngine)
+	return cfg, s, err
+}
+
 // logger builds the host's logger from the config. Verbs that print results
 // on the terminal pass a quieter default, used unless the level was set.
 func (g *globals) logger(cfg *config.Config, quietDefault string) hclog.Logger {

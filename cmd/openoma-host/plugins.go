@@ -21,11 +21,7 @@ running daemon, their process, version, restarts and last error. Without a
 daemon it shows where each binary would be found and checks its checksum.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			s, err := g.connect(cmd.Context(), cfg, false)
+			cfg, s, err := g.session(cmd.Context(), false)
 			if err != nil {
 				return err
 			}

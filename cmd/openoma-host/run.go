@@ -37,11 +37,7 @@ With --wait=false it prints the execution id as soon as it is recorded.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			s, err := g.connect(cmd.Context(), cfg, true)
+			_, s, err := g.session(cmd.Context(), true)
 			if err != nil {
 				return err
 			}

@@ -21,11 +21,7 @@ without an id, the recent top-level runs. With --json it prints the same
 object as run --json.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			s, err := g.connect(cmd.Context(), cfg, false)
+			_, s, err := g.session(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -73,11 +69,7 @@ printing new ones until the execution ends. --json prints one JSON event
 per line.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			s, err := g.connect(cmd.Context(), cfg, follow)
+			_, s, err := g.session(cmd.Context(), follow)
 			if err != nil {
 				return err
 			}
@@ -125,11 +117,7 @@ func newCancelCommand(g *globals) *cobra.Command {
 		Short: "Cancel a running flow or contract execution",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.loadConfig()
-			if err != nil {
-				return err
-			}
-			s, err := g.connect(cmd.Context(), cfg, true)
+			_, s, err := g.session(cmd.Context(), true)
 			if err != nil {
 				return err
 			}
