@@ -60,7 +60,7 @@ func (s *Service) recordQuestion(ctx context.Context, plugin string, req sdk.Con
 		q.Assignee = v
 	}
 	if v, ok := md[KeyCandidateGroups]; ok {
-		groups, err := stringList(v)
+		groups, err := execution.ParseGroups(v)
 		if err != nil {
 			return fmt.Errorf("condition metadata %q: %w", KeyCandidateGroups, err)
 		}

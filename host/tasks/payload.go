@@ -4,13 +4,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/execution"
 )
 
 // The "type" of the progress payloads this package reads and writes.
 const (
 	// ProgressTask: the manual plugin's description of a block's task
 	// (TaskPayload), on the block execution's log.
-	ProgressTask = "task"
+	ProgressTask = execution.ProgressTask
 	// ProgressDecisionRequest: a yes/no question for a person
 	// (DecisionRequest), on the flow execution's log.
 	ProgressDecisionRequest = "decision_request"
@@ -19,30 +21,12 @@ const (
 	ProgressDecisionEscalated = "decision_escalated"
 )
 
-// Port is one output port a person fills.
-type Port struct {
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Required    bool           `json:"required"`
-	Schema      map[string]any `json:"schema,omitempty"`
-}
-
-// TaskPayload is the manual plugin's task description (the plugin writes
-// the same JSON; see plugins/manual).
-type TaskPayload struct {
-	Type            string         `json:"type"`
-	Title           string         `json:"title"`
-	Description     string         `json:"description,omitempty"`
-	Instructions    string         `json:"instructions,omitempty"`
-	BlockName       string         `json:"block_name"`
-	BlockVersion    int            `json:"block_version"`
-	Node            string         `json:"node,omitempty"`
-	Inputs          map[string]any `json:"inputs,omitempty"`
-	Outputs         []Port         `json:"outputs"`
-	Assignee        string         `json:"assignee,omitempty"`
-	CandidateGroups []string       `json:"candidate_groups,omitempty"`
-	Due             *time.Time     `json:"due,omitempty"`
-}
+type (
+	// Port is one output port a person fills.
+	Port = execution.TaskPort
+	// TaskPayload is the manual plugin's task description.
+	TaskPayload = execution.TaskPayload
+)
 
 // DecisionRequest is a yes/no question put to people, recorded on the flow
 // execution's log when the conditions plugin answered Pending.

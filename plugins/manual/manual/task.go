@@ -2,7 +2,6 @@ package manual
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -10,9 +9,16 @@ import (
 	"github.com/openoma/openoma/execution"
 )
 
-// ProgressTask is the "type" of the progress payload that describes a task.
-// The host's task service reads the same JSON (host/tasks.TaskPayload).
-const ProgressTask = "task"
+// The task description the plugin records is an execution.TaskPayload; the
+// host's task service reads the same type.
+const ProgressTask = execution.ProgressTask
+
+type (
+	// Port is one output port the person fills.
+	Port = execution.TaskPort
+	// TaskPayload is the payload of the task's progress event.
+	TaskPayload = execution.TaskPayload
+)
 
 // Metadata keys the plugin reads, node metadata winning over block metadata.
 const (
@@ -21,33 +27,6 @@ const (
 	KeyDue             = "due"
 	KeyInstructions    = "instructions"
 )
-
-// Port is one output port the person fills.
-type Port struct {
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Required    bool           `json:"required"`
-	Schema      map[string]any `json:"schema,omitempty"`
-}
-
-// TaskPayload is the payload of the task's progress event.
-type TaskPayload struct {
-	Type            string         `json:"type"` // ProgressTask
-	Title           string         `json:"title"`
-	Description     string         `json:"description,omitempty"`
-	Instructions    string         `json:"instructions,omitempty"`
-	BlockName       string         `json:"block_name"`
-	BlockVersion    int            `json:"block_version"`
-	Node            string         `json:"node,omitempty"`
-	Inputs          map[string]any `json:"inputs,omitempty"`
-	Outputs         []Port         `json:"outputs"`
-	Assignee        string         `json:"assignee,omitempty"`
-	CandidateGroups []string       `json:"candidate_groups,omitempty"`
-	// Due is when the task should be done (RFC 3339), from the `due`
-	// metadata: an absolute time, or a duration counted from the block
-	// execution's creation.
-	Due *time.Time `json:"due,omitempty"`
-}
 
 // Assignment is who a task is for: a person, candidate groups, or nobody
 // in particular.
@@ -93,7 +72,7 @@ func buildTask(block core.WorkBlock, node core.NodeReference, inputs map[string]
 		a.Assignee = strings.TrimSpace(v)
 	}
 	if s, from, ok := lookup(block.Metadata, node.Metadata, KeyCandidateGroups); ok {
-		groups, err := stringList(s)
+		groups, err := execution.ParseGroups(s)
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s metadata %q: %v", from, KeyCandidateGroups, err))
 		}
@@ -144,59 +123,5 @@ func lookup(block, node core.Metadata, key string) (any, string, bool) {
 	return nil, "", false
 }
 
-// stringList accepts a list of names or one comma-separated string.
-func stringList(v any) ([]string, error) {
-	var raw []string
-	switch x := v.(type) {
-	case string:
-		raw = strings.Split(x, ",")
-	case []any:
-		for i, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("element %d is %v, want a group name", i, e)
-			}
-			raw = append(raw, s)
-		}
-	case []string:
-		raw = x
-	default:
-		return nil, fmt.Errorf("want a list of group names, got %v", v)
-	}
-	var out []string
-	for _, s := range raw {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("names no group")
-	}
-	return out, nil
-}
-
-// ParseDue reads a `due` value: an RFC 3339 time, or a duration from
-// created — a Go duration ("48h", "90m") or whole days ("3d").
-func ParseDue(v any, created time.Time) (*time.Time, error) {
-	s, ok := v.(string)
-	if !ok {
-		return nil, fmt.Errorf("want an RFC 3339 time or a duration like \"48h\", got %v", v)
-	}
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		t = t.UTC()
-		return &t, nil
-	}
-	if days, found := strings.CutSuffix(s, "d"); found {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			t := created.Add(time.Duration(n) * 24 * time.Hour).UTC()
-			return &t, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return nil, fmt.Errorf("%q is neither an RFC 3339 time nor a positive duration like \"48h\" or \"3d\"", s)
-	}
-	t := created.Add(d).UTC()
-	return &t, nil
-}
+// ParseDue reads a `due` value; see execution.ParseDue.
+func ParseDue(v any, created time.Time) (*time.Time, error) { return execution.ParseDue(v, created) }
