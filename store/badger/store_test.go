@@ -2,6 +2,7 @@ package badger_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,7 +195,14 @@ func TestOpenReportsBadDirectories(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for i := 20; i < 60 && i < len(b); i++ {
+				// Damage the table's index, just before its footer (index,
+				// index length, checksum, checksum length). Badger checks
+				// the index checksum at open and reports it cleanly; damage
+				// inside a data block can instead make Badger v4.9.6 panic
+				// while parsing the block, before its checksum is checked.
+				checksumLen := int(binary.BigEndian.Uint32(b[len(b)-4:]))
+				indexEnd := len(b) - 4 - checksumLen - 4
+				for i := indexEnd - 12; i < indexEnd-4; i++ {
 					b[i] ^= 0xff
 				}
 				writeFile(t, sst, b)
