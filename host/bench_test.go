@@ -67,6 +67,9 @@ func TestMain(m *testing.M) {
 		if prepared.root != "" {
 			os.RemoveAll(prepared.root)
 		}
+		if testPlugin.path != "" {
+			os.RemoveAll(filepath.Dir(testPlugin.path))
+		}
 		os.Exit(code)
 	case "plugin":
 		sdk.Serve(newBenchAdapter())
