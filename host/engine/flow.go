@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -416,7 +417,14 @@ func (p *flowPass) record() error {
 		}
 		v.apply(stored)
 	}
-	for _, a := range p.actions {
+	// The new block executions are independent: their appends run
+	// concurrently, so the store's group commit makes one fsync of many.
+	ids := make([]uuid.UUID, len(p.actions))
+	stored := make([][]execution.Event, len(p.actions))
+	errs := make([]error, len(p.actions))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 256)
+	for k, a := range p.actions {
 		node := p.p.flow.Nodes[a.node]
 		block := p.p.blocks[a.node]
 		id := blockExecutionID(v.id, node.ID, a.attempt)
@@ -433,11 +441,23 @@ func (p *flowPass) record() error {
 			batch = append(batch, *a.end)
 		}
 		e.remember(id, execMeta{kind: execution.KindBlock, parent: v.id})
-		stored, err := e.appendEvents(p.ctx, batch...)
-		if err != nil {
-			return fmt.Errorf("creating block execution %s of %s: %w", id, p.p.labels[a.node], err)
+		ids[k] = id
+		if len(p.actions) == 1 {
+			stored[k], errs[k] = e.appendEvents(p.ctx, batch...)
+			break
 		}
-		if err := v.addBlock(id, stored); err != nil {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			stored[k], errs[k] = e.appendEvents(p.ctx, batch...)
+		})
+	}
+	wg.Wait()
+	for k, a := range p.actions {
+		if errs[k] != nil {
+			return fmt.Errorf("creating block execution %s of %s: %w", ids[k], p.p.labels[a.node], errs[k])
+		}
+		if err := v.addBlock(ids[k], stored[k]); err != nil {
 			return err
 		}
 		if a.job != nil {
