@@ -54,6 +54,10 @@ type Options struct {
 	// it doubles per consecutive failure up to RestartBackoffMax.
 	RestartBackoff    time.Duration
 	RestartBackoffMax time.Duration
+	// StableUptime is how long a plugin process must have run for its
+	// crash to count as a one-off (restarted at once) rather than one more
+	// in a series (restarted after a growing delay). Default 10s.
+	StableUptime time.Duration
 	// OnRestart is called (in its own goroutine) each time a plugin that
 	// crashed is running again, so the engine can resume its blocks.
 	OnRestart func(ctx context.Context, name string)
@@ -87,6 +91,9 @@ func NewManager(specs []Spec, opts Options) (*Manager, error) {
 	}
 	if opts.RestartBackoff <= 0 {
 		opts.RestartBackoff = 50 * time.Millisecond
+	}
+	if opts.StableUptime <= 0 {
+		opts.StableUptime = 10 * time.Second
 	}
 	if opts.RestartBackoffMax < opts.RestartBackoff {
 		opts.RestartBackoffMax = 10 * time.Second
@@ -126,8 +133,11 @@ type proc struct {
 	starting chan struct{} // non-nil while a launch is in progress
 	startErr error         // result of the last launch
 	restarts int
-	lastExit string
-	path     string
+	// quickCrashes counts crashes in a row of processes that died before
+	// StableUptime; it sets the delay before the next restart.
+	quickCrashes int
+	lastExit     string
+	path         string
 }
 
 type instance struct {
@@ -198,16 +208,22 @@ func (m *Manager) instance(ctx context.Context, name string) (*instance, error) 
 
 		inst, err := m.launch(ctx, p)
 		p.mu.Lock()
+		if err == nil && m.ctx.Err() != nil {
+			// Close ran while this launch was in flight: do not leave a
+			// process behind it.
+			inst.client.Kill()
+			inst, err = nil, ErrClosed
+		}
 		p.starting, p.startErr = nil, err
 		if err == nil {
 			p.cur = inst
+			m.wg.Add(1) // under p.mu, before Close can see p.cur and Wait
 		}
 		p.mu.Unlock()
 		close(done)
 		if err != nil {
 			return nil, err
 		}
-		m.wg.Add(1)
 		go m.watch(p, inst)
 		return inst, nil
 	}
@@ -294,13 +310,38 @@ func (m *Manager) watch(p *proc, inst *instance) {
 		p.cur = nil
 	}
 	p.lastExit = exitReason(inst.runner.err)
+	// A process that stayed up a while had a one-off crash; one that dies
+	// soon after starting (say, on the block it is asked to resume) would
+	// otherwise be restarted in a tight loop, each round appending a
+	// release and an assignment to the log for ever.
+	if time.Since(inst.started) >= m.opts.StableUptime {
+		p.quickCrashes = 0
+	} else {
+		p.quickCrashes++
+	}
+	crashes := p.quickCrashes
 	p.mu.Unlock()
 	inst.client.Kill() // releases go-plugin's goroutines and temp files
 	if m.ctx.Err() != nil {
 		return
 	}
-	m.log.Error("plugin exited unexpectedly", "plugin", p.spec.Name, "pid", inst.runner.ID(), "reason", p.lastExit)
-	m.restart(p)
+	m.log.Error("plugin exited unexpectedly", "plugin", p.spec.Name, "pid", inst.runner.ID(),
+		"reason", p.lastExit, "quick_crashes_in_a_row", crashes)
+	m.restart(p, crashes)
+}
+
+// restartDelay is the wait before relaunching a plugin after its n-th quick
+// crash in a row: none after a one-off crash (n = 0), then base, doubling
+// up to ceiling.
+func restartDelay(n int, base, ceiling time.Duration) time.Duration {
+	if n == 0 {
+		return base
+	}
+	d := base
+	for i := 1; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
 }
 
 func exitReason(err error) string {
@@ -310,12 +351,13 @@ func exitReason(err error) string {
 	return err.Error()
 }
 
-// restart relaunches p, doubling the delay after each failed attempt.
-func (m *Manager) restart(p *proc) {
-	delay := m.opts.RestartBackoff
-	// A plugin that ran for a while before crashing is restarted at once;
-	// only one that keeps failing waits longer and longer.
-	first := true
+// restart relaunches p. A plugin that ran for a while before crashing is
+// restarted at once; one that keeps crashing soon after its start, or
+// fails to launch, waits longer each time (doubling, up to
+// RestartBackoffMax).
+func (m *Manager) restart(p *proc, quickCrashes int) {
+	delay := restartDelay(quickCrashes, m.opts.RestartBackoff, m.opts.RestartBackoffMax)
+	first := quickCrashes == 0
 	for {
 		if !first {
 			select {
@@ -350,6 +392,13 @@ func (m *Manager) restart(p *proc) {
 // Close stops every plugin and waits for the watchers to finish.
 func (m *Manager) Close() error {
 	m.cancel()
+	// A launch that finishes now sees the cancelled context under p.mu;
+	// taking each lock once makes sure none is half-way through adding
+	// its watcher while Wait runs.
+	for _, p := range m.procs {
+		p.mu.Lock()
+		p.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+	}
 	m.wg.Wait()
 	for _, p := range m.procs {
 		p.mu.Lock()

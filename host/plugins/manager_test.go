@@ -295,3 +295,31 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+func TestRestartDelay(t *testing.T) {
+	base, ceiling := 100*time.Millisecond, time.Second
+	for n, want := range []time.Duration{100 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second} {
+		if got := restartDelay(n, base, ceiling); got != want {
+			t.Errorf("restartDelay(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestQuickCrashesBackOff: a plugin that dies right after every start must
+// not be restarted in a tight loop (each round would append a release and
+// an assignment per open block to the log, for ever).
+func TestQuickCrashesBackOff(t *testing.T) {
+	var restarts atomic.Int32
+	m := newManager(t, []Spec{{Name: "test", Hints: []string{"test"}, Env: []string{"TESTPLUGIN_EXIT_AFTER=10ms"}}}, Options{
+		RestartBackoff: 300 * time.Millisecond, RestartBackoffMax: 5 * time.Second, StableUptime: 10 * time.Second,
+		OnRestart: func(context.Context, string) { restarts.Add(1) },
+	})
+	a, _ := m.Adapter("test")
+	_, _ = a.Describe(context.Background())
+	time.Sleep(2 * time.Second)
+	// Restarts come after 0.3, 0.6, 1.2 s of waiting (plus start times):
+	// at most 4 in 2 s, where an immediate restart loop makes a dozen.
+	if n := restarts.Load(); n > 4 {
+		t.Fatalf("%d restarts in 2s of quick crashes; want the delay to grow", n)
+	}
+}

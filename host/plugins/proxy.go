@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,6 +41,12 @@ func (p *proxy) call(ctx context.Context, what string, f func(sdk.Adapter) error
 	case <-inst.runner.exited:
 		return fmt.Errorf("plugin %q: %s: process exited during the call (%s): %w", p.name, what, exitReason(inst.runner.err), sdk.ErrUnavailable)
 	default:
+		// The process is alive: whatever the plugin said, it is not "gone,
+		// wait for the restart" (no restart is coming), so ErrUnavailable
+		// must not survive here or the block would wait for ever.
+		if errors.Is(err, sdk.ErrUnavailable) {
+			return fmt.Errorf("plugin %q: %s: %v", p.name, what, err)
+		}
 		return fmt.Errorf("plugin %q: %s: %w", p.name, what, err)
 	}
 }

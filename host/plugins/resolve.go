@@ -72,9 +72,12 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// VerifyChecksum refuses a binary whose sha256 is not the configured one.
-// go-plugin checks again when it launches (SecureConfig); this check comes
-// first so the error can say what the binary's sum actually is.
+// VerifyChecksum refuses a binary whose sha256 is not the configured one,
+// with an error that says what the binary's sum actually is. The manager
+// calls it just before each launch. go-plugin's own SecureConfig cannot be
+// used with our Runner (they are exclusive), and neither closes the window
+// between hashing the file and exec'ing it: keep plugin binaries in a
+// directory only their owner can write.
 func VerifyChecksum(spec Spec, path string) error {
 	if spec.SHA256 == "" {
 		return nil

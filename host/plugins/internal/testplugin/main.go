@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -51,4 +52,11 @@ func (a *adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error 
 	return nil
 }
 
-func main() { sdk.Serve(&adapter{}) }
+func main() {
+	// TESTPLUGIN_EXIT_AFTER: crash (exit 4) that long after starting, like
+	// a plugin that dies on whatever it is asked to resume.
+	if d, err := time.ParseDuration(os.Getenv("TESTPLUGIN_EXIT_AFTER")); err == nil {
+		time.AfterFunc(d, func() { os.Exit(4) })
+	}
+	sdk.Serve(&adapter{})
+}
