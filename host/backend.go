@@ -21,6 +21,9 @@ var _ control.Backend = (*Host)(nil)
 // Start implements control.Backend: it runs a flow or a contract, found by
 // name, name@version, id or id@version.
 func (h *Host) Start(ctx context.Context, ref string, inputs map[string]any) (uuid.UUID, error) {
+	if err := h.mustRun("run"); err != nil {
+		return uuid.Nil, err
+	}
 	f, ferr := h.catalog.LookupFlow(ref)
 	k, kerr := h.catalog.LookupContract(ref)
 	switch {
@@ -96,13 +99,22 @@ func (h *Host) Recent(ctx context.Context) (any, error) {
 // Events implements control.Backend: the events of an execution and of
 // every execution beneath it, in the order they were stored.
 func (h *Host) Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error {
-	return StreamTree(ctx, h.store, id, after, follow, send)
+	err := StreamTree(ctx, h.store, id, after, follow, send)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("execution %s: %w", id, control.ErrNotFound)
+	}
+	return err
 }
 
 // Cancel implements control.Backend.
 func (h *Host) Cancel(ctx context.Context, id uuid.UUID, reason string, by control.Caller) error {
+	if err := h.mustRun("cancel"); err != nil {
+		return err
+	}
 	if _, err := h.store.Execution(ctx, id); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("execution %s: %w", id, control.ErrNotFound)
+	} else if err != nil {
+		return err
 	}
 	if reason == "" {
 		reason = "cancelled"
@@ -111,6 +123,17 @@ func (h *Host) Cancel(ctx context.Context, id uuid.UUID, reason string, by contr
 		reason = fmt.Sprintf("%s (by %s)", reason, by)
 	}
 	return h.engine.Cancel(ctx, id, reason)
+}
+
+// mustRun refuses to start or stop work on a host whose engine is not
+// running: an embedded host opened only to read (status, events, backup)
+// also serves the control socket, and work recorded there would sit
+// unscheduled until some other host picked it up.
+func (h *Host) mustRun(verb string) error {
+	if !h.running.Load() {
+		return fmt.Errorf("%s: this openoma-host only reads the data directory (it serves status, events or backup for another command); start the daemon with \"openoma-host serve\" and try again: %w", verb, control.ErrUnavailable)
+	}
+	return nil
 }
 
 // Plugins implements control.Backend.

@@ -20,12 +20,26 @@ func StreamTree(ctx context.Context, s store.EventStore, root uuid.UUID, after u
 	if _, err := s.Execution(ctx, root); err != nil {
 		return fmt.Errorf("execution %s: %w", root, err)
 	}
-	// Subscribe before reading, so nothing stored in between is missed;
-	// events already sent are skipped by position.
+	// Fix a cut first: the snapshot sends what is stored up to it, the
+	// subscription what comes after it. (One high-water mark over a
+	// snapshot read log by log would skip an event stored meanwhile in a
+	// log already read.)
+	cut, known, err := lastPosition(ctx, s)
+	if err != nil {
+		return err
+	}
+	if !known {
+		// Without a cut, a follower takes everything from the subscription
+		// (a longer replay, filtered by membership); a one-off read takes
+		// everything from the snapshot.
+		cut = ^uint64(0)
+		if follow {
+			cut = after
+		}
+	}
 	var sub store.Subscription
 	if follow {
-		var err error
-		if sub, err = s.Subscribe(ctx, store.SubscribeOptions{After: after}); err != nil {
+		if sub, err = s.Subscribe(ctx, store.SubscribeOptions{After: max(after, cut)}); err != nil {
 			return err
 		}
 		defer sub.Close()
@@ -51,21 +65,18 @@ func StreamTree(ctx context.Context, s store.EventStore, root uuid.UUID, after u
 		}
 	}
 	slices.SortFunc(all, func(a, b execution.Event) int { return compareUint(a.Position, b.Position) })
-	last := after
-	rootDone := false
 	for _, ev := range all {
-		if ev.Position <= after {
-			continue
+		if ev.Position <= after || ev.Position > cut {
+			continue // before the caller's point, or the subscription's to send
 		}
 		if err := send(ev); err != nil {
 			return err
 		}
-		last = ev.Position
 		if ev.ExecutionID == root && ev.EventType.IsTerminal() {
-			rootDone = true
+			return nil
 		}
 	}
-	if !follow || rootDone {
+	if !follow {
 		return nil
 	}
 	for {
@@ -76,15 +87,8 @@ func StreamTree(ctx context.Context, s store.EventStore, root uuid.UUID, after u
 			}
 			return err
 		}
-		if ev.Position <= last {
-			continue
-		}
 		if !members[ev.ExecutionID] {
-			if ev.EventType != execution.EventCreated {
-				continue
-			}
-			info := store.InfoFromCreated(ev)
-			if !members[info.Parent] {
+			if ev.EventType != execution.EventCreated || !members[store.InfoFromCreated(ev).Parent] {
 				continue
 			}
 			members[ev.ExecutionID] = true
@@ -96,6 +100,16 @@ func StreamTree(ctx context.Context, s store.EventStore, root uuid.UUID, after u
 			return nil
 		}
 	}
+}
+
+// lastPosition is where the store's log ends now, if the store can say.
+func lastPosition(ctx context.Context, s store.EventStore) (uint64, bool, error) {
+	p, ok := s.(store.Positioner)
+	if !ok {
+		return 0, false, nil
+	}
+	pos, err := p.LastPosition(ctx)
+	return pos, true, err
 }
 
 func compareUint(a, b uint64) int {

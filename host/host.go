@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -34,6 +35,7 @@ type Host struct {
 	tasks   *tasks.Service
 
 	runOnce  sync.Once
+	running  atomic.Bool // the engine runs: the host may start work
 	runErr   chan error
 	stopRun  context.CancelFunc
 	closeErr error
@@ -206,6 +208,7 @@ func (h *Host) Run(ctx context.Context) error {
 	started := false
 	h.runOnce.Do(func() {
 		started = true
+		h.running.Store(true)
 		runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		h.stopRun = cancel
 		h.runErr = make(chan error, 1)

@@ -30,7 +30,9 @@ Inputs: --input name=value (JSON when it parses as JSON, else a string;
 name:=value is always a string) or --input @file.json (an object).
 
 Exit status: 0 completed, 1 failed or cancelled, 2 on a usage error.
-With --wait=false it prints the execution id as soon as it is recorded.`,
+With --wait=false it prints the execution id as soon as it is recorded; the
+daemon runs it, or, when none is running, the next "serve" or "run" on the
+data directory does.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inputs, err := parseInputs(inputFlags)
@@ -49,6 +51,9 @@ With --wait=false it prints the execution id as soon as it is recorded.`,
 				return err
 			}
 			if !wait {
+				if s.embedded {
+					fmt.Fprintln(g.stderr, "openoma-host: no daemon is running: the execution is recorded and will run when \"openoma-host serve\" (or another run) next opens this data directory")
+				}
 				if g.json {
 					return g.printJSON(map[string]any{"execution_id": last.ExecutionID})
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -125,6 +126,13 @@ func newCancelCommand(g *globals) *cobra.Command {
 			if err := s.Cancel(cmd.Context(), args[0], reason); err != nil {
 				return notFoundHint(err, args[0])
 			}
+			if s.embedded {
+				// This process is the host: stay until the cancellation is
+				// recorded rather than leave it half-done at exit.
+				if err := waitFinal(cmd.Context(), s, args[0]); err != nil {
+					return err
+				}
+			}
 			if g.json {
 				return g.printJSON(map[string]any{"execution_id": args[0], "cancelled": true})
 			}
@@ -134,4 +142,19 @@ func newCancelCommand(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the log)")
 	return cmd
+}
+
+// waitFinal polls an execution's report until it has ended.
+func waitFinal(ctx context.Context, s *session, id string) error {
+	for {
+		rep, err := s.Status(ctx, id)
+		if err != nil || rep.Final {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -75,6 +75,8 @@ func fromStatus(err error) error {
 		base = ErrInvalid
 	case codes.PermissionDenied:
 		base = ErrDenied
+	case codes.FailedPrecondition:
+		base = ErrUnavailable
 	case codes.Canceled:
 		base = context.Canceled
 	case codes.Unavailable:

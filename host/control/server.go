@@ -52,6 +52,10 @@ var ErrInvalid = errors.New("invalid request")
 // ErrDenied is returned by a Backend when the caller may not act.
 var ErrDenied = errors.New("permission denied")
 
+// ErrUnavailable is returned by a Backend that cannot do what is asked in
+// its current mode (a host opened only to read asked to run work).
+var ErrUnavailable = errors.New("unavailable")
+
 // Server serves a Backend on a unix socket.
 type Server struct {
 	controlpb.UnimplementedControlServer
@@ -127,6 +131,8 @@ func toStatus(err error) error {
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, ErrDenied):
 		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.Is(err, ErrUnavailable):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, err.Error())
 	}
