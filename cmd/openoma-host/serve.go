@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,13 +50,22 @@ func serve(ctx context.Context, g *globals, cfg *config.Config) error {
 		}
 		log.Info("stopped")
 	}()
+	// Everything below stops with runCtx, which is cancelled (and waited
+	// for) before the deferred h.Close above runs: no handler or timer
+	// outlives the store.
+	runCtx, stop := context.WithCancel(ctx)
+	var background sync.WaitGroup
+	defer func() {
+		stop()
+		background.Wait()
+	}()
 	sock := socketPath(cfg)
 	l, err := control.Listen(sock)
 	if err != nil {
 		return err
 	}
 	served := make(chan error, 1)
-	go func() { served <- control.NewServer(h, log).Serve(ctx, l) }()
+	background.Go(func() { served <- control.NewServer(h, log).Serve(runCtx, l) })
 	if cfg.Metrics.Address != "" {
 		stopMetrics, err := serveMetrics(cfg.Metrics.Address, h)
 		if err != nil {
@@ -65,23 +75,33 @@ func serve(ctx context.Context, g *globals, cfg *config.Config) error {
 		log.Info("metrics", "url", "http://"+cfg.Metrics.Address+"/metrics")
 	}
 	if cfg.Inbox.Address != "" {
-		stopInbox, err := serveInbox(ctx, cfg, h, log)
+		stopInbox, err := serveInbox(runCtx, cfg, h, log)
 		if err != nil {
 			return err
 		}
 		defer stopInbox()
 	}
-	go h.Tasks().Run(ctx) // escalation of overdue tasks, when configured
+	background.Go(func() { h.Tasks().Run(runCtx) }) // escalation of overdue tasks, when configured
 	started := time.Now()
-	if err := h.Run(ctx); err != nil {
+	if err := h.Run(runCtx); err != nil {
 		return err
 	}
 	b, f, k := h.Catalog().Counts()
 	log.Info("serving", "socket", sock, "data_dir", cfg.DataDir, "work_blocks", b, "flows", f, "contracts", k,
 		"recovered_in", time.Since(started).Round(time.Millisecond))
-	<-ctx.Done()
-	log.Info("shutting down")
-	return <-served
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		stop()
+		return <-served
+	case err := <-served:
+		// The control API stopped on its own: without it the daemon cannot
+		// be reached, so stop rather than run on deaf.
+		if err == nil {
+			err = errors.New("control API stopped")
+		}
+		return err
+	}
 }
 
 // serveMetrics exposes Prometheus metrics: Go runtime and process metrics,
