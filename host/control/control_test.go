@@ -269,3 +269,16 @@ func TestBackupStreamsEveryByte(t *testing.T) {
 		t.Fatalf("backup: got %d bytes, want %d", got.Len(), len(want))
 	}
 }
+
+func TestListenNeverRemovesAFileThatIsNotASocket(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "control.sock")
+	if err := os.WriteFile(p, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Listen(p); err == nil {
+		t.Fatal("Listen replaced a regular file")
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "precious" {
+		t.Fatalf("file changed: %q, %v", b, err)
+	}
+}
