@@ -2,7 +2,7 @@ package host_test
 
 // Benchmarks of the whole host: engine + Badger store + a real plugin
 // subprocess (issue 5, "Figures to measure"). Figures and commands are in
-// docs/benchmarks-host.md.
+// docs/benchmarks.md (host section).
 //
 // The plugin is this test binary itself, started by the host's plugin
 // manager with OPENOMA_HOST_BENCH_MODE=plugin (see TestMain): an echo

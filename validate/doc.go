@@ -46,5 +46,5 @@
 //
 // Every check is linear in the size of what it checks: nodes, edges and
 // ports are indexed in maps once, so a flow of 100,000 nodes and 200,000
-// edges validates in a fraction of a second (see docs/benchmarks-validate.md).
+// edges validates in a fraction of a second (see docs/benchmarks.md).
 package validate

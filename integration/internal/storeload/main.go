@@ -2,7 +2,7 @@
 // disk: it appends N events at full speed from many goroutines and reports
 // throughput, appends per fsync, peak RSS and the directory's size; with
 // -idle it only opens the store, waits, and reports the idle RSS. Used for
-// the figures in docs/benchmarks-badger.md:
+// the figures in docs/benchmarks.md (Badger section):
 //
 //	go run ./integration/internal/storeload -dir /tmp/load -events 1000000
 //	go run ./integration/internal/storeload -dir /tmp/load -idle
