@@ -190,6 +190,11 @@ func (e *Engine) runJob(ctx context.Context, j *job) {
 	reason := fmt.Sprintf("plugin %q: %s failed: %v", j.plugin, j.kind, err)
 	if errors.Is(err, context.DeadlineExceeded) {
 		reason = fmt.Sprintf("plugin %q: %s did not answer within %s", j.plugin, j.kind, e.callTimeout)
+		// A slow plugin may still be doing the work: once the failure is
+		// recorded (below), ask it to stop before a retry can start, so
+		// the work does not run twice. Its own record of the cancellation
+		// then meets the terminal event and is refused, as it should be.
+		defer e.cancelTimedOut(ctx, j, reason)
 	}
 	e.log.Warn("block execution failed in dispatch", "block_execution", j.blockID, "reason", reason)
 	ev := e.hostEvent(j.blockID, "adapter_error", execution.EventFailed,
@@ -238,4 +243,21 @@ func (d *dispatcher) hold(j *job) bool {
 	d.slots(j.plugin).running++
 	j.inFlight = true
 	return true
+}
+
+// cancelTimedOut asks the plugin, best effort, to abandon a block whose
+// call timed out.
+func (e *Engine) cancelTimedOut(ctx context.Context, j *job, reason string) {
+	a := j.adapter
+	if a == nil {
+		var err error
+		if a, err = e.adapters.Adapter(ctx, j.plugin); err != nil {
+			return
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, e.callTimeout)
+	defer cancel()
+	if err := a.CancelBlock(cctx, sdk.CancelRequest{ExecutionID: j.blockID, Reason: reason, Store: e.store}); err != nil {
+		e.log.Warn("cancelling a block whose call timed out", "block_execution", j.blockID, "error", err)
+	}
 }

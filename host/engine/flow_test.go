@@ -323,7 +323,14 @@ func TestFlowScenarios(t *testing.T) {
 				f.edge(uuid.Nil, a, nil)
 				p.executeBlocks = map[string]bool{"Mute": true}
 			},
-			opts:        []harnessOption{withCallTimeout(100 * time.Millisecond)},
+			opts: []harnessOption{withCallTimeout(100 * time.Millisecond)},
+			during: func(t *testing.T, h *harness, flow uuid.UUID) {
+				// The plugin may still be working: after the failure the
+				// host asks it to stop, so a retry cannot run it twice.
+				eventually(t, "the timed-out block is cancelled at the plugin", func() bool {
+					return len(h.plugin.callsOf("cancel")) == 1
+				})
+			},
 			state:       execution.StateFailed,
 			blocks:      map[string][]execution.State{"a": {execution.StateFailed}},
 			blockReason: map[string]string{"a": `plugin "fake": ExecuteBlock did not answer within 100ms`},
