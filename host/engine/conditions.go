@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -89,6 +90,14 @@ func (e *Engine) evaluateCondition(ctx context.Context, st *condState, ei int, s
 	if ctx.Err() != nil {
 		return
 	}
+	if errors.Is(err, sdk.ErrUnavailable) {
+		// The conditions plugin died under the call: not a failed
+		// condition. Forget the question so a later reconcile asks the
+		// restarted plugin again (with the same request id).
+		e.log.Warn("conditions plugin unavailable; asking again later", "flow_execution", st.flow, "error", err)
+		e.forgetQuestion(req.RequestID, st.flow)
+		return
+	}
 	if err != nil {
 		e.mu.Lock()
 		st.err = err
@@ -108,9 +117,33 @@ func (e *Engine) evaluateCondition(ctx context.Context, st *condState, ei int, s
 	if _, err := e.appendEvents(ctx, ev); err != nil && !isFinal(err) && ctx.Err() == nil {
 		// Ask again on a later reconcile rather than wait forever.
 		e.log.Error("recording a condition decision", "flow_execution", st.flow, "error", err)
-		e.mu.Lock()
-		delete(e.conds, req.RequestID)
-		e.mu.Unlock()
-		e.after(time.Second, st.flow)
+		e.forgetQuestion(req.RequestID, st.flow)
+	}
+}
+
+// forgetQuestion drops what this process knows of a condition question, so
+// the flow's next reconcile (in a second) asks it again.
+func (e *Engine) forgetQuestion(request, flow uuid.UUID) {
+	e.mu.Lock()
+	delete(e.conds, request)
+	e.mu.Unlock()
+	e.after(time.Second, flow)
+}
+
+// forgetPendingQuestions drops every question still unanswered in this
+// process — after the conditions plugin restarted, the dead process's
+// pending questions are lost with it — and re-queues their flows.
+func (e *Engine) forgetPendingQuestions() {
+	e.mu.Lock()
+	var flows []uuid.UUID
+	for id, st := range e.conds {
+		if st.err == nil {
+			delete(e.conds, id)
+			flows = append(flows, st.flow)
+		}
+	}
+	e.mu.Unlock()
+	for _, f := range flows {
+		e.queue.Add(f)
 	}
 }

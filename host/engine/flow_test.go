@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,6 +160,27 @@ func TestFlowScenarios(t *testing.T) {
 			reason:      `node "b" failed: condition of edges[1] (node "a" → node "b") failed`,
 			blocks:      map[string][]execution.State{"a": pending, "b": {execution.StateFailed}},
 			blockReason: map[string]string{"b": "no such key"},
+		},
+		{
+			// A conditions plugin that dies under the call is not a failed
+			// condition: the question is asked again once it is back.
+			name: "conditions plugin unavailable, then answers",
+			build: func(t *testing.T, f *flowBuilder, p *fakePlugin) {
+				a := f.node("draft", block("Draft", nil, []string{"text"}))
+				b := f.node("publish", block("Publish", nil, nil))
+				f.edge(uuid.Nil, a, nil)
+				f.edge(a, b, ask("the draft is good"))
+				p.behaviours["Draft"] = outputs(map[string]any{"text": "hello"})
+				var calls atomic.Int32
+				p.conditions = func(req sdk.ConditionRequest) (sdk.ConditionResult, error) {
+					if calls.Add(1) == 1 {
+						return sdk.ConditionResult{}, fmt.Errorf("process exited: %w", sdk.ErrUnavailable)
+					}
+					return sdk.ConditionResult{Value: true, Reason: "fine"}, nil
+				}
+			},
+			state:  execution.StateCompleted,
+			blocks: map[string][]execution.State{"draft": pending, "publish": pending},
 		},
 		{
 			name: "description-only condition answered at once",

@@ -66,6 +66,9 @@ func (e *Engine) Recover(ctx context.Context) error {
 // ResumeBlock, or ExecuteBlock when the plugin never recorded anything.
 // The blocks are handled in parallel, a bounded number at a time.
 func (e *Engine) PluginRestarted(ctx context.Context, plugin string) error {
+	if name, _, err := e.adapters.ForConditions(ctx); err == nil && name == plugin {
+		e.forgetPendingQuestions()
+	}
 	open, err := e.store.ListExecutions(ctx, store.Filter{OpenOnly: true, Kind: execution.KindBlock})
 	if err != nil {
 		return fmt.Errorf("resuming the blocks of plugin %q: %w", plugin, err)
