@@ -1,18 +1,14 @@
 package tasks
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+	"github.com/openoma/openoma/sdk/portschema"
 )
 
 // OutputError lists every problem with a completion's outputs; it matches
@@ -29,33 +25,8 @@ func (e *OutputError) Error() string {
 // Unwrap makes the error match ErrInvalidOutputs.
 func (e *OutputError) Unwrap() error { return ErrInvalidOutputs }
 
-// schemas compiles port schemas once per distinct schema text.
-type schemas struct{ cache sync.Map }
-
-func (s *schemas) compile(schema map[string]any) (*jsonschema.Schema, error) {
-	text, err := json.Marshal(schema)
-	if err != nil {
-		return nil, err
-	}
-	if c, ok := s.cache.Load(string(text)); ok {
-		return c.(*jsonschema.Schema), nil
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(text))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	const url = "https://openoma.invalid/port-schema.json"
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, err
-	}
-	compiled, err := c.Compile(url)
-	if err != nil {
-		return nil, err
-	}
-	s.cache.Store(string(text), compiled)
-	return compiled, nil
-}
+// schemas checks values against port schemas, compiling each once.
+type schemas struct{ v portschema.Validator }
 
 // check returns every problem of outputs against ports: undeclared ports,
 // missing required ones (absent or null), and schema violations with the
@@ -84,18 +55,12 @@ func (s *schemas) check(ports []Port, outputs map[string]any) []string {
 		if len(p.Schema) == 0 {
 			continue
 		}
-		schema, err := s.compile(p.Schema)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("output %q: its port's schema is not a valid JSON schema: %v", p.Name, err))
-			continue
-		}
-		value, err := normalise(v)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("output %q: not a JSON value: %v", p.Name, err))
-			continue
-		}
-		if err := schema.Validate(value); err != nil {
-			problems = append(problems, fmt.Sprintf("output %q = %s does not match its schema: %s", p.Name, abbreviate(v), schemaMessage(err)))
+		if err := s.v.Validate(p.Schema, v); err != nil {
+			if errors.Is(err, portschema.ErrInvalidSchema) {
+				problems = append(problems, fmt.Sprintf("output %q: %v", p.Name, err))
+			} else {
+				problems = append(problems, fmt.Sprintf("output %q = %s does not match its schema: %v", p.Name, abbreviate(v), err))
+			}
 		}
 	}
 	return problems
@@ -110,47 +75,6 @@ func portNames(ports []Port) string {
 		names[i] = p.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-func normalise(v any) (any, error) {
-	text, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return jsonschema.UnmarshalJSON(bytes.NewReader(text))
-}
-
-// schemaMessage flattens the validator's error tree into its leaves, each
-// with the JSON pointer (RFC 6901) of the value it is about.
-func schemaMessage(err error) string {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return err.Error()
-	}
-	printer := message.NewPrinter(language.English)
-	var leaves []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			leaves = append(leaves, fmt.Sprintf("at %q: %s", pointer(e.InstanceLocation), e.ErrorKind.LocalizedString(printer)))
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	return strings.Join(leaves, "; ")
-}
-
-// pointer renders a location as a JSON pointer; "" is the value itself.
-func pointer(loc []string) string {
-	var b strings.Builder
-	for _, tok := range loc {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(tok))
-	}
-	return b.String()
 }
 
 func abbreviate(v any) string {

@@ -1,20 +1,15 @@
 package lifecycle
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/sdk"
+	"github.com/openoma/openoma/sdk/portschema"
 )
 
 // Ports checks values against a block's port descriptors and their JSON
@@ -22,7 +17,7 @@ import (
 // often compiles its schemas once. The zero value is ready; it is safe for
 // concurrent use.
 type Ports struct {
-	cache sync.Map // schema JSON → *jsonschema.Schema
+	schemas portschema.Validator
 }
 
 // CheckInputs returns an error (code "bad_input", for sdk.Emitter.FailErr)
@@ -100,80 +95,13 @@ func (p *Ports) violates(port core.PortDescriptor, v any) string {
 	if len(port.Schema) == 0 {
 		return ""
 	}
-	schema, err := p.compile(port.Schema)
-	if err != nil {
-		return fmt.Sprintf("the port's schema is not a valid JSON schema: %v", err)
-	}
-	value, err := normalise(v)
-	if err != nil {
-		return fmt.Sprintf("not a JSON value: %v", err)
-	}
-	if err := schema.Validate(value); err != nil {
-		return fmt.Sprintf("%s does not match the port's schema: %s", abbreviate(v), schemaMessage(err))
+	if err := p.schemas.Validate(port.Schema, v); err != nil {
+		if errors.Is(err, portschema.ErrInvalidSchema) {
+			return err.Error()
+		}
+		return fmt.Sprintf("%s does not match the port's schema: %v", abbreviate(v), err)
 	}
 	return ""
-}
-
-func (p *Ports) compile(schema map[string]any) (*jsonschema.Schema, error) {
-	text, err := json.Marshal(schema)
-	if err != nil {
-		return nil, err
-	}
-	if s, ok := p.cache.Load(string(text)); ok {
-		return s.(*jsonschema.Schema), nil
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(text))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	const url = "https://openoma.invalid/port-schema.json"
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, err
-	}
-	s, err := c.Compile(url)
-	if err != nil {
-		return nil, err
-	}
-	p.cache.Store(string(text), s)
-	return s, nil
-}
-
-// normalise turns any Go value into the JSON data model the validator
-// expects (numbers as json.Number, objects as map[string]any).
-func normalise(v any) (any, error) {
-	text, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return jsonschema.UnmarshalJSON(bytes.NewReader(text))
-}
-
-// schemaMessage flattens the validator's error tree to its leaf messages.
-func schemaMessage(err error) string {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return err.Error()
-	}
-	printer := message.NewPrinter(language.English)
-	var leaves []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			where := "/" + strings.Join(e.InstanceLocation, "/")
-			msg := e.ErrorKind.LocalizedString(printer)
-			if where != "/" {
-				msg = "at " + where + ": " + msg
-			}
-			leaves = append(leaves, msg)
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	return strings.Join(leaves, "; ")
 }
 
 // abbreviate renders v as JSON, cut to a readable length.
