@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -172,7 +173,35 @@ func (e *Engine) Cancel(ctx context.Context, id uuid.UUID, reason string) error 
 		e.log.Warn("plugin could not cancel a block; the host records it", "block_execution", id, "error", err)
 		return e.recordCancel(ctx, b, fmt.Sprintf("%s (plugin %q could not cancel it: %v)", reason, plugin, err), "")
 	}
+	e.confirmCancel(b, reason)
 	return nil
+}
+
+// confirmCancel records the cancellation of a block itself when its plugin
+// accepted the request but has not recorded it within the call timeout, so
+// a cancel can never leave a block (and its flow) open for ever.
+func (e *Engine) confirmCancel(b *blockLog, reason string) {
+	ctx := e.runCtx
+	if ctx == nil {
+		return // not running: Recover's reconcile will meet the block again
+	}
+	e.async.Go(func() {
+		t := time.NewTimer(e.callTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+		info, err := e.store.Execution(ctx, b.id)
+		if err != nil || info.Terminal {
+			return
+		}
+		why := fmt.Sprintf("%s (plugin %q accepted but did not record it within %s)", reason, b.plugin, e.callTimeout)
+		if err := e.recordCancel(ctx, b, why, ""); err != nil && !isFinal(err) && ctx.Err() == nil {
+			e.log.Error("recording an unconfirmed cancellation", "block_execution", b.id, "error", err)
+		}
+	})
 }
 
 // Wait blocks until execution id ends (or ctx is done) and returns the

@@ -359,6 +359,31 @@ func TestFlowScenarios(t *testing.T) {
 			blockReason: map[string]string{"a": `plugin "fake": ExecuteBlock did not answer within 100ms`},
 		},
 		{
+			// The plugin accepts a block's cancellation but never records
+			// it: the host does, after the call timeout.
+			name: "block cancel the plugin never confirms",
+			build: func(t *testing.T, f *flowBuilder, p *fakePlugin) {
+				a := f.node("a", block("Wait", nil, nil))
+				f.edge(uuid.Nil, a, nil)
+				p.behaviours["Wait"] = hanging
+				p.silentCancel = true
+			},
+			opts: []harnessOption{withCallTimeout(200 * time.Millisecond)},
+			during: func(t *testing.T, h *harness, flow uuid.UUID) {
+				eventually(t, "a runs", func() bool { return len(h.plugin.callsOf("execute")) == 1 })
+				blocks, err := h.store.ListExecutions(context.Background(), store.Filter{Parent: flow})
+				if err != nil || len(blocks) != 1 {
+					t.Fatalf("blocks of the flow: %v, %v", blocks, err)
+				}
+				if err := h.engine.Cancel(context.Background(), blocks[0].ID, "operator said stop"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			state:       execution.StateCancelled,
+			blocks:      map[string][]execution.State{"a": {execution.StateCancelled}},
+			blockReason: map[string]string{"a": `operator said stop (plugin "fake" accepted but did not record it within 200ms)`},
+		},
+		{
 			name: "cancel request stops the flow",
 			build: func(t *testing.T, f *flowBuilder, p *fakePlugin) {
 				a := f.node("a", block("Wait", nil, nil))

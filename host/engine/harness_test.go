@@ -205,6 +205,9 @@ type fakePlugin struct {
 	// that does not answer) for the blocks it names.
 	executeBlocks map[string]bool
 	conditions    func(req sdk.ConditionRequest) (sdk.ConditionResult, error)
+	// silentCancel makes CancelBlock accept the request and record nothing
+	// (a plugin that never confirms).
+	silentCancel bool
 
 	ctx    context.Context // the plugin process's life
 	kill   context.CancelFunc
@@ -315,6 +318,9 @@ func (p *fakePlugin) CancelBlock(ctx context.Context, req sdk.CancelRequest) err
 	p.mu.Unlock()
 	if stop != nil {
 		stop()
+	}
+	if p.silentCancel {
+		return nil
 	}
 	r := &blockRun{p: p, id: req.ExecutionID, store: req.Store}
 	return r.emit(ctx, "cancelled", execution.EventCancelled, execution.Failure{Reason: req.Reason})
