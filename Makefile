@@ -51,14 +51,15 @@ vet:
 	$(GO) vet $(PKGS)
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^pluginproto/.*\.pb\.go$$') 2>&1); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$') 2>&1); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-## proto: regenerate pluginproto/*.pb.go; installs its pinned tools into ./bin/tools
+## proto: regenerate the committed protobuf code (pluginproto/ and
+## host/control/controlpb/); installs its pinned tools into ./bin/tools
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 BUF_VERSION                := v1.75.0
@@ -68,6 +69,7 @@ PROTO_TOOLS := $(TOOLS)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
 
 proto: $(PROTO_TOOLS)
 	cd pluginproto && PATH="$(TOOLS):$$PATH" $(TOOLS)/buf generate
+	cd host/control/controlpb && PATH="$(TOOLS):$$PATH" $(TOOLS)/buf generate
 
 # Each tool is installed once per pinned version; the stamp file records
 # which version ./bin/tools holds, so bumping a version reinstalls it.
