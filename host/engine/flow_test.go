@@ -39,11 +39,11 @@ type scenario struct {
 
 func TestFlowScenarios(t *testing.T) {
 	plus := func(in map[string]any) map[string]any { return map[string]any{"z": in["y"].(float64) + 1} }
-	pending := []execution.State{execution.StateCompleted}
+	completedOnce := []execution.State{execution.StateCompleted}
 	done := func(aliases ...string) map[string][]execution.State {
 		m := map[string][]execution.State{}
 		for _, a := range aliases {
-			m[a] = pending
+			m[a] = completedOnce
 		}
 		return m
 	}
@@ -111,7 +111,7 @@ func TestFlowScenarios(t *testing.T) {
 			state:   execution.StateCompleted,
 			outputs: map[string]map[string]any{"join": {"j": "joined"}},
 			blocks: map[string][]execution.State{
-				"check": pending, "yes": pending, "yes2": pending, "join": pending,
+				"check": completedOnce, "yes": completedOnce, "yes2": completedOnce, "join": completedOnce,
 				"no": {execution.StateSkipped}, "no2": {execution.StateSkipped},
 			},
 			blockReason: map[string]string{"no2": "every incoming edge is dead"},
@@ -131,7 +131,7 @@ func TestFlowScenarios(t *testing.T) {
 			inputs:  map[string]any{"level": 3},
 			state:   execution.StateCompleted,
 			outputs: map[string]map[string]any{"low": {"l": "low"}},
-			blocks:  map[string][]execution.State{"start": pending, "low": pending, "high": {execution.StateSkipped}},
+			blocks:  map[string][]execution.State{"start": completedOnce, "low": completedOnce, "high": {execution.StateSkipped}},
 		},
 		{
 			name: "CEL condition on an entry edge over the run inputs",
@@ -145,7 +145,7 @@ func TestFlowScenarios(t *testing.T) {
 			inputs:  map[string]any{"go": false},
 			state:   execution.StateCompleted,
 			outputs: map[string]map[string]any{"b": {"b": 1.0}},
-			blocks:  map[string][]execution.State{"a": {execution.StateSkipped}, "b": pending},
+			blocks:  map[string][]execution.State{"a": {execution.StateSkipped}, "b": completedOnce},
 		},
 		{
 			name: "CEL condition that errors fails the target and the flow",
@@ -158,7 +158,7 @@ func TestFlowScenarios(t *testing.T) {
 			},
 			state:       execution.StateFailed,
 			reason:      `node "b" failed: condition of edges[1] (node "a" → node "b") failed`,
-			blocks:      map[string][]execution.State{"a": pending, "b": {execution.StateFailed}},
+			blocks:      map[string][]execution.State{"a": completedOnce, "b": {execution.StateFailed}},
 			blockReason: map[string]string{"b": "no such key"},
 		},
 		{
@@ -180,7 +180,7 @@ func TestFlowScenarios(t *testing.T) {
 				}
 			},
 			state:  execution.StateCompleted,
-			blocks: map[string][]execution.State{"draft": pending, "publish": pending},
+			blocks: map[string][]execution.State{"draft": completedOnce, "publish": completedOnce},
 		},
 		{
 			name: "description-only condition answered at once",
@@ -205,7 +205,7 @@ func TestFlowScenarios(t *testing.T) {
 			},
 			state:   execution.StateCompleted,
 			outputs: map[string]map[string]any{"publish": {"url": "https://x/hello"}, "rework": nil},
-			blocks:  map[string][]execution.State{"draft": pending, "publish": pending, "rework": {execution.StateSkipped}},
+			blocks:  map[string][]execution.State{"draft": completedOnce, "publish": completedOnce, "rework": {execution.StateSkipped}},
 		},
 		{
 			name: "description-only condition answered later by a decision event",
@@ -251,7 +251,7 @@ func TestFlowScenarios(t *testing.T) {
 				f.edge(a, b, ask("is it fine?"))
 			},
 			state:       execution.StateFailed,
-			blocks:      map[string][]execution.State{"a": pending, "b": {execution.StateFailed}},
+			blocks:      map[string][]execution.State{"a": completedOnce, "b": {execution.StateFailed}},
 			blockReason: map[string]string{"b": `plugin "fake": EvaluateCondition: this plugin does not judge conditions`},
 		},
 		{
@@ -265,7 +265,7 @@ func TestFlowScenarios(t *testing.T) {
 			},
 			state:  execution.StateFailed,
 			reason: `node "b" failed`,
-			blocks: map[string][]execution.State{"a": pending, "b": {execution.StateFailed}},
+			blocks: map[string][]execution.State{"a": completedOnce, "b": {execution.StateFailed}},
 			blockReason: map[string]string{"b": `node "b" (block "B4" v1): required input "y" not supplied; ` +
 				`considered edges[1] from node "a" with outputs [x]`},
 		},
@@ -289,7 +289,7 @@ func TestFlowScenarios(t *testing.T) {
 			},
 			state:       execution.StateFailed,
 			reason:      `node "bad" failed: disk full`,
-			blocks:      map[string][]execution.State{"start": pending, "bad": {execution.StateFailed}, "slow": {execution.StateCancelled}},
+			blocks:      map[string][]execution.State{"start": completedOnce, "bad": {execution.StateFailed}, "slow": {execution.StateCancelled}},
 			blockReason: map[string]string{"slow": `flow is stopping: node "bad" failed: disk full`},
 		},
 		{
