@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/control"
 	"github.com/openoma/openoma/host/tasks"
@@ -31,11 +32,37 @@ func (h *Host) Start(ctx context.Context, ref string, inputs map[string]any) (uu
 		return uuid.Nil, fmt.Errorf("%q names both flow %s and contract %s; use an id: %w",
 			ref, f.Describe(), k.Describe(), control.ErrInvalid)
 	case ferr == nil:
+		if err := h.preflight(f, nil, inputs); err != nil {
+			return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrInvalid)
+		}
 		return h.engine.StartFlow(ctx, ref, inputs)
 	case kerr == nil:
+		if err := h.preflight(nil, k, inputs); err != nil {
+			return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrInvalid)
+		}
 		return h.engine.StartContract(ctx, ref, inputs)
 	}
-	return uuid.Nil, fmt.Errorf("no flow or contract %q in the definitions: %w", ref, control.ErrNotFound)
+	return uuid.Nil, fmt.Errorf("no flow or contract %q in the definitions%s: %w", ref, h.suggestRunnable(ref), control.ErrNotFound)
+}
+
+// suggestRunnable offers the flow or contract name closest to a reference
+// that matched nothing, as " (did you mean …?)", or "".
+func (h *Host) suggestRunnable(ref string) string {
+	name, _, err := core.ParseRef(ref)
+	if err != nil {
+		return ""
+	}
+	var known []string
+	for _, f := range h.catalog.Flows() {
+		known = append(known, f.Name)
+	}
+	for _, k := range h.catalog.Contracts() {
+		known = append(known, k.Name)
+	}
+	if best := closest(name, known); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
 }
 
 // Report implements control.Backend.

@@ -84,8 +84,19 @@ func fromStatus(err error) error {
 	default:
 		return errors.New(st.Message())
 	}
-	return fmt.Errorf("%s: %w", st.Message(), base)
+	return &remoteError{msg: st.Message(), base: base}
 }
+
+// remoteError is an error the daemon sent: its text as the daemon wrote it
+// (which already names the kind of failure), matching the package's
+// sentinel with errors.Is.
+type remoteError struct {
+	msg  string
+	base error
+}
+
+func (e *remoteError) Error() string { return e.msg }
+func (e *remoteError) Unwrap() error { return e.base }
 
 // Report is one report message: the execution id, the report as JSON, and
 // whether the execution has ended (or, without wait, the only message).
