@@ -203,12 +203,17 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-// closest suggests a known name within two edits of name, for "did you
-// mean"; "" when none is that close.
+// closest suggests a known name within two edits of name, or one that
+// starts with it, for "did you mean"; "" when none is that close.
 func closest(name string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
-		if d := levenshtein(strings.ToLower(name), strings.ToLower(k)); d < bestDist {
+		lo, lk := strings.ToLower(name), strings.ToLower(k)
+		d := levenshtein(lo, lk)
+		if len(lo) >= 3 && (strings.HasPrefix(lk, lo) || strings.HasPrefix(lo, lk)) {
+			d = min(d, 2) // "ticket" for "ticket_id"
+		}
+		if d < bestDist {
 			best, bestDist = k, d
 		}
 	}

@@ -107,6 +107,8 @@ func TestPreflight(t *testing.T) {
 		{name: "input from upstream is not asked of the run", ref: "Handle", inputs: map[string]any{"ticket_id": "T-1"}},
 		{name: "unknown input with a suggestion", ref: "Handle", inputs: map[string]any{"ticket_id": "T-1", "ticketid": 1},
 			want: []string{`unknown input "ticketid"`, `did you mean "ticket_id"?`, "it takes assignee, note, ticket_id"}},
+		{name: "unknown input, a prefix", ref: "Handle", inputs: map[string]any{"ticket_id": "T-1", "ticket": 1},
+			want: []string{`unknown input "ticket"`, `did you mean "ticket_id"?`}},
 		{name: "unknown input, nothing close", ref: "Handle", inputs: map[string]any{"ticket_id": "T-1", "bogus": 1},
 			want: []string{`unknown input "bogus"`}},
 		{name: "conditional entry edge asks nothing", ref: "Maybe", inputs: map[string]any{}},
