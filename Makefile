@@ -17,7 +17,7 @@ all: build
 ## build: the host and every bundled plugin, into ./bin
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/openoma-host ./cmd/openoma-host
+	$(GO) build -buildvcs=auto -o $(BIN)/openoma-host ./cmd/openoma-host
 	@for p in $(PLUGINS); do \
 		if [ -f plugins/$$p/main.go ]; then \
 			echo "$(GO) build -o $(BIN)/openoma-plugin-$$p ./plugins/$$p"; \

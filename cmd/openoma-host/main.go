@@ -7,11 +7,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/openoma/openoma/host/control"
 )
 
 func main() {
@@ -39,6 +43,38 @@ func run(args []string, stdin *os.File, stdout, stderr *os.File) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if asJSON, _ := cmd.PersistentFlags().GetBool("json"); asJSON {
+		writeJSONError(stderr, err)
+		return 2
+	}
 	fmt.Fprintln(stderr, "openoma-host:", err)
 	return 2
+}
+
+// jsonError is how a failed verb reports itself with --json, on stderr, so
+// that a script reads one object whatever went wrong.
+type jsonError struct {
+	Error string `json:"error"`
+	// Code is the kind of failure: not_found, invalid, denied, unavailable,
+	// no_daemon or error.
+	Code string `json:"code"`
+}
+
+func writeJSONError(w io.Writer, err error) {
+	code := "error"
+	switch {
+	case errors.Is(err, control.ErrNotFound), errors.Is(err, errNotFoundLocal):
+		code = "not_found"
+	case errors.Is(err, control.ErrInvalid):
+		code = "invalid"
+	case errors.Is(err, control.ErrDenied):
+		code = "denied"
+	case errors.Is(err, control.ErrNoDaemon):
+		code = "no_daemon"
+	case errors.Is(err, control.ErrUnavailable):
+		code = "unavailable"
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(jsonError{Error: err.Error(), Code: code})
 }

@@ -57,7 +57,11 @@ holds the data directory.`,
 		newRestoreCommand(g),
 		newTaskCommand(g),
 		newInboxCommand(g),
+		newVersionCommand(g),
+		newDefinitionsCommand(g),
 	)
+	root.Version = readBuildInfo().String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }
 
