@@ -115,8 +115,32 @@ func newCancelCommand(g *globals) *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:   "cancel EXECUTION",
-		Short: "Cancel a running flow or contract execution",
-		Args:  cobra.ExactArgs(1),
+		Short: "Cancel a running flow, contract or block execution",
+		Long: `cancel stops an execution that has not ended, and records why.
+
+For a flow execution, the host records the request, asks the plugin of
+every block still running in it to cancel that block, records each block
+cancelled (a plugin that does not answer within the call timeout is
+recorded cancelled by the host) and ends the flow cancelled. Blocks not yet
+started never start. For a contract execution, the same happens to each of
+its work flows, sub-contracts and assessment flows, and the contract ends
+cancelled with no verdict. For a block execution, its plugin is asked to
+cancel it, and the block's flow then ends cancelled, as a failed block
+would end it.
+
+What a plugin does with a cancelled block is its own: the shell plugin
+kills the command's process group; the manual plugin withdraws the task;
+see docs/plugins.md. Side effects a block already had are not undone.
+
+Cancelling is final: a cancelled execution cannot be resumed (use rerun, when
+available, to start again). An execution that already ended is refused
+with "execution has already ended", and nothing is recorded.
+
+With a daemon running, cancel returns once the request is recorded; without
+one, this process is the host and returns once the execution has ended.`,
+		Example: `  openoma-host cancel 5b0a2f7e --reason "wrong ticket"
+  openoma-host cancel 5b0a2f7e-4c1d-4a53-8d36-2f1d0b6a7c11 --json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, s, err := g.session(cmd.Context(), true)
 			if err != nil {
