@@ -7,6 +7,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+
+	"github.com/openoma/openoma/sdk/procguard"
 )
 
 // DefaultParentCheckInterval is how often a served plugin checks that the
@@ -55,6 +57,9 @@ func withHandshake(h plugin.HandshakeConfig) ServeOption {
 // implements Shutdowner. Run by hand, without a host, the binary says that
 // it is a plugin and exits with status 1.
 func Serve(adapter Adapter, opts ...ServeOption) {
+	// A plugin binary is also its own process watchdog (see procguard):
+	// started as one, it is nothing else.
+	procguard.RunIfGuard()
 	cfg := serveConfig{
 		parentCheck: DefaultParentCheckInterval,
 		handshake:   Handshake,
