@@ -289,7 +289,9 @@ func ParseRetry(meta Metadata, path string) (*Retry, error) {
 		return nil, errs.Err()
 	}
 	r := &Retry{MaxAttempts: 1, Backoff: DefaultRetryBackoff, Multiplier: DefaultRetryMultiplier, MaxBackoff: DefaultRetryMaxBackoff}
-	fail := func(key string, err error) { errs = append(errs, &FieldError{Path: p + "." + key, Message: err.Error()}) }
+	fail := func(key string, err error) {
+		errs = append(errs, &FieldError{Path: p + "." + key, Message: err.Error()})
+	}
 	if v, ok := obj["max_attempts"]; ok {
 		n, err := integer(v, 1, MaxRetryAttempts)
 		if err != nil {
