@@ -227,3 +227,18 @@ func (g *globals) loadDefinitions() (*core.Catalog, error) {
 	}
 	return host.LoadCatalog(cfg.Definitions)
 }
+
+// definitionsIfAny loads the configured definitions for decoration (names
+// beside ids), or returns nil when there are none or they do not load: a
+// verb that only reads must not fail for it.
+func (g *globals) definitionsIfAny() *core.Catalog {
+	cfg, err := g.loadConfig()
+	if err != nil || len(cfg.Definitions) == 0 {
+		return nil
+	}
+	cat, err := core.Load(cfg.Definitions...)
+	if err != nil {
+		return nil
+	}
+	return cat
+}

@@ -75,6 +75,7 @@ per line.`,
 				return err
 			}
 			defer s.Close()
+			labels := newEventLabels(g.definitionsIfAny())
 			err = s.Events(cmd.Context(), args[0], after, follow, func(ev execution.Event) error {
 				if g.json {
 					b, err := json.Marshal(ev)
@@ -84,7 +85,7 @@ per line.`,
 					_, err = fmt.Fprintf(g.stdout, "%s\n", b)
 					return err
 				}
-				return writeEvent(g, ev)
+				return writeEvent(g, ev, labels.label(ev))
 			})
 			return notFoundHint(err, args[0])
 		},
@@ -94,7 +95,7 @@ per line.`,
 	return cmd
 }
 
-func writeEvent(g *globals, ev execution.Event) error {
+func writeEvent(g *globals, ev execution.Event, label string) error {
 	who := ""
 	if ev.Executor != nil {
 		who = fmt.Sprintf(" [%s:%s]", ev.Executor.Type, ev.Executor.Identifier)
@@ -106,8 +107,11 @@ func writeEvent(g *globals, ev execution.Event) error {
 			payload = payload[:197] + "..."
 		}
 	}
-	_, err := fmt.Fprintf(g.stdout, "%6d %s %s #%d %-17s%s%s\n", ev.Position, ev.Timestamp.Local().Format("15:04:05.000"),
-		ev.ExecutionID.String()[:8], ev.Sequence, ev.EventType, who, payload)
+	if label != "" {
+		label = " " + label
+	}
+	_, err := fmt.Fprintf(g.stdout, "%6d %s %s%s #%d %-17s%s%s\n", ev.Position, ev.Timestamp.Local().Format("15:04:05.000"),
+		ev.ExecutionID.String()[:8], label, ev.Sequence, ev.EventType, who, payload)
 	return err
 }
 
