@@ -26,10 +26,13 @@ func DeriveBlockState(events []Event) State {
 	return StatePending
 }
 
-// LatestAttempts keeps, for each node slot, the block execution with the
-// highest attempt number (the last one listed on a tie): a retry is a new
-// BlockExecution for the same slot, and only the latest one counts. Slots
-// keep the order in which they first appear.
+// LatestAttempts keeps, for each node slot, the block executions that
+// count now: those of the node's latest iteration (a loop runs a node again
+// as a new BlockExecution with the next iteration), and of those, per
+// for_each item, the one with the highest attempt number (the last one
+// listed on a tie): a retry is a new BlockExecution for the same slot, and
+// only the latest one counts. Slots keep the order in which they first
+// appear.
 func LatestAttempts(blocks []BlockExecution) []BlockExecution {
 	idx := latestIndexes(blocks)
 	out := make([]BlockExecution, len(idx))
@@ -39,34 +42,68 @@ func LatestAttempts(blocks []BlockExecution) []BlockExecution {
 	return out
 }
 
+// slotKey is one item of one node; index is -1 for a node without for_each.
+type slotKey struct {
+	node  uuid.UUID
+	index int
+}
+
 // latestIndexes returns, for each slot in order of first appearance, the
-// index in blocks of its latest attempt.
+// index in blocks of its latest execution.
 func latestIndexes(blocks []BlockExecution) []int {
-	slot := make(map[uuid.UUID]int, len(blocks))
-	out := make([]int, 0, len(blocks))
-	// attempts caches the attempt number of blocks[out[i]], read from its
-	// created payload only when a second execution of the same slot turns
-	// up: most slots run once, and decoding every payload would dominate
-	// the cost.
-	var attempts map[int]int
+	// Most nodes run once: their slot is read from the block alone, and
+	// created payloads (inputs above all can be large) are decoded only
+	// for nodes with several executions.
+	first := make(map[uuid.UUID]int, len(blocks))
+	var multi map[uuid.UUID]bool
 	for j := range blocks {
-		i, seen := slot[blocks[j].NodeReferenceID]
-		if !seen {
-			slot[blocks[j].NodeReferenceID] = len(out)
+		if _, seen := first[blocks[j].NodeReferenceID]; seen {
+			if multi == nil {
+				multi = map[uuid.UUID]bool{}
+			}
+			multi[blocks[j].NodeReferenceID] = true
+			continue
+		}
+		first[blocks[j].NodeReferenceID] = j
+	}
+	if multi == nil {
+		out := make([]int, len(blocks))
+		for j := range out {
+			out[j] = j
+		}
+		return out
+	}
+	slots := make(map[int]Slot)
+	latestIteration := map[uuid.UUID]int{}
+	for j := range blocks {
+		if node := blocks[j].NodeReferenceID; multi[node] {
+			s := blocks[j].Slot()
+			slots[j] = s
+			latestIteration[node] = max(latestIteration[node], s.Iteration)
+		}
+	}
+	position := make(map[slotKey]int, len(blocks))
+	out := make([]int, 0, len(blocks))
+	for j := range blocks {
+		node := blocks[j].NodeReferenceID
+		if !multi[node] {
 			out = append(out, j)
 			continue
 		}
-		if attempts == nil {
-			attempts = make(map[int]int)
+		s := slots[j]
+		if s.Iteration < latestIteration[node] {
+			continue
 		}
-		held, known := attempts[i]
-		if !known {
-			held = blocks[out[i]].Attempt()
+		key := slotKey{node, s.Index}
+		i, seen := position[key]
+		if !seen {
+			position[key] = len(out)
+			out = append(out, j)
+			continue
 		}
-		if a := blocks[j].Attempt(); a >= held {
-			out[i], held = j, a
+		if s.Attempt >= slots[out[i]].Attempt {
+			out[i] = j
 		}
-		attempts[i] = held
 	}
 	return out
 }
@@ -89,11 +126,16 @@ func latestIndexes(blocks []BlockExecution) []int {
 // two steps). That flow has begun and not ended, so it is in_progress.
 func DeriveFlowState(flow *core.Flow, blocks []BlockExecution) State {
 	latest := latestIndexes(blocks)
-	bySlot := make(map[uuid.UUID]State, len(latest))
+	// A node is satisfied (rule 3) when every execution that counts for it
+	// is: its one latest attempt, or every item of a for_each node.
+	satisfied := make(map[uuid.UUID]bool, len(latest))
 	states := make([]State, len(latest))
 	for i, j := range latest {
-		bySlot[blocks[j].NodeReferenceID] = blocks[j].State
-		states[i] = blocks[j].State
+		s := blocks[j].State
+		states[i] = s
+		node := blocks[j].NodeReferenceID
+		ok, seen := satisfied[node]
+		satisfied[node] = (ok || !seen) && (s == StateCompleted || s == StateSkipped)
 	}
 	if s, ok := failedOrCancelled(states); ok {
 		return s
@@ -102,7 +144,7 @@ func DeriveFlowState(flow *core.Flow, blocks []BlockExecution) State {
 	// terminal nodes satisfied.
 	done := true
 	for _, id := range flow.TerminalNodes() {
-		if s := bySlot[id]; s != StateCompleted && s != StateSkipped {
+		if !satisfied[id] {
 			done = false
 			break
 		}

@@ -1,6 +1,8 @@
 package execution
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 )
 
@@ -38,6 +40,16 @@ type Created struct {
 	WorkBlockVersion int            `json:"work_block_version,omitempty"`
 	Inputs           map[string]any `json:"inputs,omitempty"`
 	Attempt          int            `json:"attempt,omitempty"`
+	// Iteration numbers the runs of one node in a flow execution (1, 2, …):
+	// a loop runs a node again as a new block execution with the next
+	// iteration. Absent (0) reads as 1.
+	Iteration int `json:"iteration,omitempty"`
+	// Index is the item of a for_each node this execution runs (from 0);
+	// nil for a node without for_each.
+	Index *int `json:"index,omitempty"`
+	// Deadline is when the block fails for taking too long (node or block
+	// metadata timeout), fixed when it is created so it survives restarts.
+	Deadline *time.Time `json:"deadline,omitempty"`
 	// TriggeredBy lists the block executions whose completion activated this
 	// one (the spec's open question 2); empty for entry nodes.
 	TriggeredBy []uuid.UUID `json:"triggered_by,omitempty"`

@@ -100,6 +100,37 @@ func (b *BlockExecution) Attempt() int {
 	return c.Attempt
 }
 
+// Slot says which run of its node a block execution is: the node's
+// iteration (from 1), the for_each item (-1 when the node has none) and the
+// attempt (from 1).
+type Slot struct {
+	Iteration int
+	Index     int
+	Attempt   int
+}
+
+// Slot returns the slot recorded at creation; fields absent from the
+// created payload read as iteration 1, no item, attempt 1.
+func (b *BlockExecution) Slot() Slot {
+	s := Slot{Iteration: 1, Index: -1, Attempt: 1}
+	if len(b.Events) == 0 || b.Events[0].EventType != EventCreated {
+		return s
+	}
+	var c struct {
+		Attempt   int  `json:"attempt"`
+		Iteration int  `json:"iteration"`
+		Index     *int `json:"index"`
+	}
+	if err := b.Events[0].DecodePayload(&c); err != nil {
+		return s
+	}
+	s.Attempt, s.Iteration = max(c.Attempt, 1), max(c.Iteration, 1)
+	if c.Index != nil && *c.Index >= 0 {
+		s.Index = *c.Index
+	}
+	return s
+}
+
 // Inputs returns the inputs recorded at creation.
 func (b *BlockExecution) Inputs() map[string]any {
 	c, _ := CreatedOf(b.Events)
