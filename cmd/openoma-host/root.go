@@ -59,6 +59,7 @@ holds the data directory.`,
 		newInboxCommand(g),
 		newVersionCommand(g),
 		newDefinitionsCommand(g),
+		newLogsCommand(g),
 	)
 	root.Version = readBuildInfo().String()
 	root.SetVersionTemplate("{{.Version}}\n")
