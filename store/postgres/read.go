@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	
+
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/store"
 )
