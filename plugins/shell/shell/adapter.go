@@ -14,6 +14,7 @@ import (
 	"github.com/openoma/openoma/plugins/internal/fault"
 	"github.com/openoma/openoma/plugins/internal/lifecycle"
 	"github.com/openoma/openoma/sdk"
+	"github.com/openoma/openoma/sdk/procguard"
 	"github.com/openoma/openoma/store"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	// ProgressInterval is the least time between stderr progress events;
 	// DefaultProgressInterval when zero.
 	ProgressInterval time.Duration
+	// Guard is the watchdog that kills what the commands leave behind
+	// should the plugin die; procguard.New() when nil (the binary must
+	// call procguard.RunIfGuard first, which sdk.Serve does).
+	Guard *procguard.Guard
 }
 
 // Adapter runs each block's `shell` command as a child process. Create it
@@ -68,6 +73,9 @@ func New(opts Options) *Adapter {
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = DefaultProgressInterval
 	}
+	if opts.Guard == nil {
+		opts.Guard = procguard.New()
+	}
 	return &Adapter{opts: opts}
 }
 
@@ -94,8 +102,15 @@ func (a *Adapter) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uui
 }
 
 // Shutdown stops every running command (its process group) and releases
-// its execution, for the next plugin process to resume.
-func (a *Adapter) Shutdown(ctx context.Context) error { return a.tasks.Shutdown(ctx) }
+// its execution, for the next plugin process to resume; then it ends the
+// watchdog.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	err := a.tasks.Shutdown(ctx)
+	if cerr := a.opts.Guard.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // start runs j in the background. held: the log shows this executor
 // holding the execution already. before, when set, runs first (a progress

@@ -59,7 +59,13 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 		defer cancel()
 	}
 	var stream *stderrStreamer
+	key, marker := j.id.String(), Marker(j.id)
+	if err := a.opts.Guard.Watch(key, marker); err != nil {
+		sdk.Logger(ctx).Warn("no watchdog: should the plugin die, what this command leaves running survives it", "error", err)
+	}
+	defer func() { _ = a.opts.Guard.Forget(key) }()
 	hooks := processHooks{Started: func(pid int) {
+		_ = a.opts.Guard.Group(key, pid)
 		_ = progress(ctx, map[string]any{"type": "command_started", "pid": pid, "command": shown})
 	}}
 	if cmd.StreamStderr {

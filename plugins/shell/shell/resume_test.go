@@ -119,6 +119,16 @@ func TestResume(t *testing.T) {
 			state: execution.StateCompleted, runs: 1,
 		},
 		{
+			// The watchdog of the previous process did not run (killed too)
+			// and its group went unrecorded: the leftover is found by the
+			// execution id in its environment.
+			name: "interrupted, group not recorded: the old run is still killed", idempotent: true, stale: true,
+			log: func(t *testing.T, id uuid.UUID, stale int) []execution.Event {
+				return []execution.Event{{EventType: execution.EventExecutorAssigned}, {EventType: execution.EventStarted}, released}
+			},
+			state: execution.StateCompleted, runs: 1, staleGone: true,
+		},
+		{
 			name: "interrupted, not idempotent: fails", idempotent: false, stale: true,
 			log: func(t *testing.T, id uuid.UUID, stale int) []execution.Event {
 				return []execution.Event{{EventType: execution.EventExecutorAssigned}, {EventType: execution.EventStarted},
