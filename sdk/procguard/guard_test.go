@@ -77,7 +77,7 @@ func helperPlugin() int {
 // later none of them is alive.
 func TestPluginKilledLeavesNothing(t *testing.T) {
 	cases := []struct {
-		name, script string
+		name, script    string
 		restartWatchdog bool
 	}{
 		{"background job", "sleep 60 & sleep 60; wait", false},
