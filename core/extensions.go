@@ -507,9 +507,34 @@ func show(v any) string {
 	return s
 }
 
+// asErrorList returns the FieldErrors of err; nil for nil.
 func asErrorList(err error) ErrorList {
+	if err == nil {
+		return nil
+	}
 	if list, ok := err.(ErrorList); ok {
 		return list
 	}
 	return ErrorList{{Message: err.Error()}}
+}
+
+// NodeExtensions returns the extensions in effect for node i of f, whose
+// block is b: f's, b's and the node's metadata parsed and combined by
+// EffectiveExtensions. Errors name their entity (the flow for its own and
+// its nodes' metadata, the block for the block's), so one call locates a
+// problem wherever it is.
+func NodeExtensions(f *Flow, i int, b *WorkBlock) (Extensions, error) {
+	var errs ErrorList
+	parse := func(meta Metadata, scope ExtensionScope, entity, path string) Extensions {
+		ext, err := ParseExtensions(meta, scope, path)
+		for _, e := range asErrorList(err) {
+			e.Entity = entity
+			errs = append(errs, e)
+		}
+		return ext
+	}
+	flow := parse(f.Metadata, OnFlow, f.Describe(), "metadata")
+	block := parse(b.Metadata, OnBlock, b.Describe(), "metadata")
+	node := parse(f.Nodes[i].Metadata, OnNode, f.Describe(), fmt.Sprintf("nodes[%d].metadata", i))
+	return EffectiveExtensions(flow, block, node), errs.Err()
 }

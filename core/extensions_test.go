@@ -216,3 +216,29 @@ func checkExtensions(t *testing.T, ext Extensions, err error) {
 		t.Fatalf("timer accepted with bad values: %+v", tm)
 	}
 }
+
+func TestNodeExtensions(t *testing.T) {
+	b := &WorkBlock{Name: "Wait", Version: 1, Metadata: meta(t, `{"timer": {"wait": "1h"}, "timeout": "bad"}`)}
+	f := &Flow{Name: "F", Version: 2, Metadata: meta(t, `{"max_iterations": 4}`),
+		Nodes: []NodeReference{{}, {Metadata: meta(t, `{"timer": {"wait": "5m"}, "for_each": {"items": "inputs.l"}}`)}}}
+	ext, err := NodeExtensions(f, 1, b)
+	want := []string{
+		`block "Wait" v1: metadata.timeout: want a duration`,
+		`flow "F" v2: nodes[1].metadata.for_each.as: is required`,
+	}
+	list := ErrorList{}
+	if !errors.As(err, &list) || len(list) != len(want) {
+		t.Fatalf("got errors %v, want %d", err, len(want))
+	}
+	for i, w := range want {
+		if !strings.Contains(list[i].Error(), w) {
+			t.Errorf("error %d = %q, want %q", i, list[i].Error(), w)
+		}
+	}
+	if ext.MaxIterations != 4 || ext.Timer == nil || ext.Timer.Wait != 5*time.Minute {
+		t.Fatalf("effective extensions %+v: want the flow's bound and the node's timer", ext)
+	}
+	if _, err := NodeExtensions(&Flow{Nodes: []NodeReference{{}}}, 0, &WorkBlock{}); err != nil {
+		t.Fatalf("no metadata: %v", err)
+	}
+}
