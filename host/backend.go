@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -79,48 +77,6 @@ func (h *Host) Report(ctx context.Context, id uuid.UUID) (any, bool, error) {
 		return nil, false, err
 	}
 	return rep, info.Terminal, nil
-}
-
-// Summary is one line of `status` without an execution id.
-type Summary struct {
-	ExecutionID uuid.UUID       `json:"execution_id"`
-	Kind        execution.Kind  `json:"kind"`
-	Name        string          `json:"name"`
-	Version     int             `json:"version"`
-	State       execution.State `json:"state"`
-	CreatedAt   time.Time       `json:"created_at"`
-}
-
-// recentLimit bounds how many executions `status` lists.
-const recentLimit = 50
-
-// Recent implements control.Backend: the newest top-level runs.
-func (h *Host) Recent(ctx context.Context) (any, error) {
-	var top []store.ExecutionInfo
-	for _, kind := range []execution.Kind{execution.KindFlow, execution.KindContract} {
-		infos, err := h.store.ListExecutions(ctx, store.Filter{Kind: kind})
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range infos {
-			if i.Parent == uuid.Nil {
-				top = append(top, i)
-			}
-		}
-	}
-	slices.SortFunc(top, func(a, b store.ExecutionInfo) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	if len(top) > recentLimit {
-		top = top[:recentLimit]
-	}
-	out := make([]Summary, 0, len(top))
-	for _, i := range top {
-		rep, err := h.engine.Status(ctx, i.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Summary{i.ID, i.Kind, rep.Name, rep.Version, rep.State, i.CreatedAt})
-	}
-	return out, nil
 }
 
 // Events implements control.Backend: the events of an execution and of

@@ -3,59 +3,141 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/execution"
-	"github.com/openoma/openoma/host"
+	"github.com/openoma/openoma/host/control"
 )
 
 func newStatusCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var state, flow, since string
+	var limit int
+	cmd := &cobra.Command{
 		Use:   "status [EXECUTION]",
 		Short: "Show an execution as a tree (contract → flows → blocks), or list recent runs",
 		Long: `status shows one execution — state, blocks with executor, attempt and timing,
 and for contracts the work state apart from the assessment verdicts — or,
-without an id, the recent top-level runs. With --json it prints the same
-object as run --json.`,
+without an id, the recent top-level runs, newest first (50 unless --limit
+says otherwise), filtered by --state, --flow and --since. With --json it
+prints the same object as run --json, or the list as a JSON array.
+
+EXECUTION is an execution id or a unique prefix of one (at least 4 hex
+digits), as events and status print them.`,
+		Example: `  openoma-host status 1611433a
+  openoma-host status --state failed --since 24h
+  openoma-host status --flow "Engineering Sprint Cycle" --limit 5 --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			filter, err := recentFilter(state, flow, since, limit, time.Now())
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 && (filter != control.RecentFilter{}) {
+				return errors.New("--state, --flow, --since and --limit filter the list; give them without an EXECUTION")
+			}
 			_, s, err := g.session(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			id := ""
 			if len(args) == 1 {
-				id = args[0]
-			}
-			rep, err := s.Status(cmd.Context(), id)
-			if err != nil {
-				return notFoundHint(err, id)
-			}
-			if id != "" {
+				rep, err := s.Status(cmd.Context(), args[0])
+				if err != nil {
+					return notFoundHint(err, args[0])
+				}
 				return g.printReport(rep.JSON, false)
 			}
-			if g.json {
-				_, err := g.stdout.Write(append(indentJSON(rep.JSON), '\n'))
+			list, err := s.Recent(cmd.Context(), filter)
+			if err != nil {
 				return err
 			}
-			var list []host.Summary
-			if err := json.Unmarshal(rep.JSON, &list); err != nil {
-				return fmt.Errorf("decode status: %w", err)
+			if g.json {
+				return g.printJSON(list)
 			}
-			if len(list) == 0 {
-				fmt.Fprintln(g.stdout, "no executions yet")
-			}
-			for _, r := range list {
-				fmt.Fprintf(g.stdout, "%s  %-11s %-8s %s v%d  %s\n", r.ExecutionID, r.State, r.Kind, r.Name, r.Version,
-					r.CreatedAt.Local().Format(time.DateTime))
-			}
-			return nil
+			return writeSummaries(g.stdout, list, filter != control.RecentFilter{})
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&state, "state", "", "only runs in this state: pending, in_progress, completed, failed, cancelled")
+	f.StringVar(&flow, "flow", "", "only runs of this flow or contract (name or name@version)")
+	f.StringVar(&since, "since", "", "only runs created since then: a duration ago (90m, 24h, 7d) or a time (2026-12-01, RFC 3339)")
+	f.IntVar(&limit, "limit", 0, "list at most this many (default 50)")
+	return cmd
+}
+
+// recentFilter checks the list flags of status.
+func recentFilter(state, flow, since string, limit int, now time.Time) (control.RecentFilter, error) {
+	f := control.RecentFilter{Name: flow, Limit: limit}
+	if limit < 0 {
+		return f, fmt.Errorf("--limit %d: want a positive number", limit)
+	}
+	if state != "" {
+		st := execution.State(strings.ToLower(strings.ReplaceAll(state, "-", "_")))
+		switch st {
+		case execution.StatePending, execution.StateInProgress, execution.StateCompleted, execution.StateFailed, execution.StateCancelled:
+			f.State = st
+		default:
+			return f, fmt.Errorf("--state %q: want pending, in_progress, completed, failed or cancelled", state)
+		}
+	}
+	if since != "" {
+		t, err := parseSince(since, now)
+		if err != nil {
+			return f, fmt.Errorf("--since %q: %w", since, err)
+		}
+		f.Since = t
+	}
+	return f, nil
+}
+
+// parseSince reads a duration ago ("90m", "24h", "7d") or a point in time
+// ("2026-12-01", "2026-12-01T09:00:00Z").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", time.DateTime, time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("want a duration (90m, 24h, 7d) or a time (2026-12-01, 2026-12-01T09:00:00Z)")
+}
+
+// writeSummaries prints the list of runs as a table with a header row.
+func writeSummaries(w io.Writer, list []control.ExecutionSummary, filtered bool) error {
+	if len(list) == 0 {
+		if filtered {
+			_, err := fmt.Fprintln(w, "no executions match")
+			return err
+		}
+		_, err := fmt.Fprintln(w, "no executions yet")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EXECUTION\tSTATE\tKIND\tNAME\tCREATED\tDURATION")
+	for _, r := range list {
+		took := "-"
+		if r.EndedAt != nil {
+			took = r.EndedAt.Sub(r.CreatedAt).Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s v%d\t%s\t%s\n", r.ExecutionID, r.State, r.Kind, r.Name, r.Version,
+			r.CreatedAt.Local().Format(time.DateTime), took)
+	}
+	return tw.Flush()
 }
 
 func newEventsCommand(g *globals) *cobra.Command {

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"google.golang.org/grpc"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/control/controlpb"
+	"github.com/openoma/openoma/host/identity"
 )
 
 // ErrNoDaemon: nothing is serving the control socket; the CLI then runs an
@@ -37,6 +40,9 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
 			return nil, fmt.Errorf("%w (socket %s)", ErrNoDaemon, socket)
 		}
+		if errors.Is(err, os.ErrPermission) {
+			return nil, fmt.Errorf("control socket %s: %w: %s", socket, ErrDenied, socketOwners(socket))
+		}
 		return nil, fmt.Errorf("control socket %s: %w", socket, err)
 	}
 	c.Close()
@@ -47,7 +53,7 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 	// "unix://" + an absolute path: a relative one would be read as an
 	// authority by gRPC's target parser.
 	conn, err := grpc.NewClient("unix://"+abs,
-		grpc.WithTransportCredentials(peerCreds{}),
+		grpc.WithTransportCredentials(clientCreds{}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)))
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", socket, err)
@@ -142,6 +148,23 @@ func (c *Client) Status(ctx context.Context, executionID string) (Report, error)
 	return Report{ExecutionID: m.ExecutionId, JSON: m.ReportJson, Final: m.Final}, nil
 }
 
+// Recent lists the recent top-level runs that pass f, newest first.
+func (c *Client) Recent(ctx context.Context, f RecentFilter) ([]ExecutionSummary, error) {
+	req := &controlpb.StatusRequest{State: string(f.State), Name: f.Name, Limit: int32(f.Limit)}
+	if !f.Since.IsZero() {
+		req.SinceUnixNano = f.Since.UnixNano()
+	}
+	m, err := c.api.Status(ctx, req)
+	if err != nil {
+		return nil, fromStatus(err)
+	}
+	var list []ExecutionSummary
+	if err := json.Unmarshal(m.ReportJson, &list); err != nil {
+		return nil, fmt.Errorf("decode the list of executions: %w", err)
+	}
+	return list, nil
+}
+
 // Events calls fn for each event of an execution and its descendants.
 func (c *Client) Events(ctx context.Context, executionID string, after uint64, follow bool, fn func(execution.Event) error) error {
 	stream, err := c.api.Events(ctx, &controlpb.EventsRequest{ExecutionId: executionID, After: after, Follow: follow})
@@ -212,4 +235,24 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 			return fmt.Errorf("write backup: %w", err)
 		}
 	}
+}
+
+// socketOwners says who a socket's file mode lets in, for a caller it
+// kept out.
+func socketOwners(socket string) string {
+	st, err := os.Stat(socket)
+	if err != nil {
+		return "you may not reach it (its directory is closed to you)"
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return "you may not reach it"
+	}
+	who := "its owner " + identity.LookupOSUser(int(sys.Uid), 0, 0).Login
+	if st.Mode().Perm()&0o060 != 0 {
+		if g, err := user.LookupGroupId(strconv.Itoa(int(sys.Gid))); err == nil {
+			who += " and members of group " + g.Name
+		}
+	}
+	return "only " + who + " (and root) may use it"
 }

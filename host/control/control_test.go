@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +27,7 @@ type fakeBackend struct {
 	runs      map[uuid.UUID]int // reports served so far
 	cancelled map[uuid.UUID]Caller
 	taskBy    Caller
+	recent    RecentFilter // the last filter Recent was asked for
 }
 
 func newFake() *fakeBackend {
@@ -58,7 +61,28 @@ func (f *fakeBackend) Report(_ context.Context, id uuid.UUID) (any, bool, error)
 	return map[string]any{"execution_id": id, "state": state, "step": n}, done, nil
 }
 
-func (f *fakeBackend) Recent(context.Context) (any, error) { return []string{"a"}, nil }
+func (f *fakeBackend) Recent(_ context.Context, rf RecentFilter) ([]ExecutionSummary, error) {
+	f.mu.Lock()
+	f.recent = rf
+	f.mu.Unlock()
+	return []ExecutionSummary{{Name: "a", State: execution.StateCompleted}}, nil
+}
+
+// ResolveID accepts full ids and the prefix "abcd" of the one run it
+// knows by that prefix.
+func (f *fakeBackend) ResolveID(_ context.Context, s string) (uuid.UUID, error) {
+	if id, err := uuid.Parse(s); err == nil {
+		return id, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id := range f.runs {
+		if len(s) >= 4 && strings.HasPrefix(id.String(), s) {
+			return id, nil
+		}
+	}
+	return uuid.Nil, fmt.Errorf("execution id %q: %w", s, ErrInvalid)
+}
 
 func (f *fakeBackend) Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error {
 	for i := after + 1; i <= 3; i++ {
@@ -107,12 +131,12 @@ func serve(t *testing.T, b Backend) (string, *Client) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	sock := filepath.Join(dir, "control.sock")
-	l, err := Listen(sock)
+	l, err := Listen(sock, PrivateAccess())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := NewServer(b, nil)
+	srv := NewServer(b, ServerOptions{})
 	srv.PollInterval = 5 * time.Millisecond
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
@@ -226,7 +250,7 @@ func TestSocketIsPrivateAndExclusive(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("socket mode %v, want 0600", st.Mode().Perm())
 	}
-	if _, err := Listen(sock); err == nil {
+	if _, err := Listen(sock, PrivateAccess()); err == nil {
 		t.Fatal("a second Listen on a served socket succeeded")
 	}
 }
@@ -241,17 +265,17 @@ func TestStaleSocketIsReplacedAndMissingDaemonReported(t *testing.T) {
 	if _, err := Dial(context.Background(), sock); !errors.Is(err, ErrNoDaemon) {
 		t.Fatalf("Dial without daemon: %v, want ErrNoDaemon", err)
 	}
-	l, err := Listen(sock)
+	// Simulate a killed daemon: the file stays, nobody listens.
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Simulate a killed daemon: the file stays, nobody listens.
-	l.(interface{ SetUnlinkOnClose(bool) }).SetUnlinkOnClose(false)
+	l.SetUnlinkOnClose(false)
 	l.Close()
 	if _, err := Dial(context.Background(), sock); !errors.Is(err, ErrNoDaemon) {
 		t.Fatalf("Dial on stale socket: %v, want ErrNoDaemon", err)
 	}
-	l2, err := Listen(sock)
+	l2, err := Listen(sock, PrivateAccess())
 	if err != nil {
 		t.Fatalf("Listen over a stale socket: %v", err)
 	}
@@ -275,7 +299,7 @@ func TestListenNeverRemovesAFileThatIsNotASocket(t *testing.T) {
 	if err := os.WriteFile(p, []byte("precious"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Listen(p); err == nil {
+	if _, err := Listen(p, PrivateAccess()); err == nil {
 		t.Fatal("Listen replaced a regular file")
 	}
 	if b, err := os.ReadFile(p); err != nil || string(b) != "precious" {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,7 +16,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control/controlpb"
+	"github.com/openoma/openoma/host/identity"
+	"github.com/openoma/openoma/host/tasks"
 )
 
 // Backend is what the control API serves; the host implements it.
@@ -28,8 +29,11 @@ type Backend interface {
 	// Report returns an execution's report (JSON-encodable) and whether
 	// the execution has ended.
 	Report(ctx context.Context, id uuid.UUID) (report any, done bool, err error)
-	// Recent lists recent top-level executions.
-	Recent(ctx context.Context) (any, error)
+	// Recent lists recent top-level executions, newest first.
+	Recent(ctx context.Context, f RecentFilter) ([]ExecutionSummary, error)
+	// ResolveID turns what a person typed — a full execution id or a
+	// unique prefix of one — into the id.
+	ResolveID(ctx context.Context, s string) (uuid.UUID, error)
 	// Events streams the events of an execution and its descendants with
 	// position > after, calling send for each; with follow it keeps going
 	// until the execution ends or ctx is done.
@@ -43,14 +47,35 @@ type Backend interface {
 	Backup(ctx context.Context, w io.Writer) error
 }
 
+// RecentFilter selects the executions `status` lists. Zero fields match
+// everything.
+type RecentFilter struct {
+	State execution.State // only executions in this state
+	Name  string          // only runs of this flow or contract (name or name@version)
+	Since time.Time       // only executions created at or after this
+	Limit int             // at most this many; 0: the backend's default
+}
+
+// ExecutionSummary is one line of `status` without an execution id.
+type ExecutionSummary struct {
+	ExecutionID uuid.UUID       `json:"execution_id"`
+	Kind        execution.Kind  `json:"kind"`
+	Name        string          `json:"name"`
+	Version     int             `json:"version"`
+	State       execution.State `json:"state"`
+	CreatedAt   time.Time       `json:"created_at"`
+	EndedAt     *time.Time      `json:"ended_at,omitempty"`
+}
+
 // ErrNotFound is returned by a Backend for an unknown execution or task.
 var ErrNotFound = errors.New("not found")
 
 // ErrInvalid is returned by a Backend for a request it refuses as malformed.
 var ErrInvalid = errors.New("invalid request")
 
-// ErrDenied is returned by a Backend when the caller may not act.
-var ErrDenied = errors.New("permission denied")
+// ErrDenied is returned by a Backend when the caller may not act, and for
+// a peer the socket's access does not admit. It is identity.ErrDenied.
+var ErrDenied = identity.ErrDenied
 
 // ErrUnavailable is returned by a Backend that cannot do what is asked in
 // its current mode (a host opened only to read asked to run work).
@@ -61,51 +86,41 @@ type Server struct {
 	controlpb.UnimplementedControlServer
 	backend Backend
 	log     hclog.Logger
+	access  Access
+	people  *identity.Directory
 	// PollInterval is how often Run re-reads a waited-for execution.
 	PollInterval time.Duration
 }
 
-// NewServer returns a server for b.
-func NewServer(b Backend, log hclog.Logger) *Server {
-	if log == nil {
-		log = hclog.NewNullLogger()
-	}
-	return &Server{backend: b, log: log.Named("control"), PollInterval: 100 * time.Millisecond}
+// ServerOptions configure a Server.
+type ServerOptions struct {
+	Logger hclog.Logger
+	// Access is who may connect; the zero value is PrivateAccess.
+	Access Access
+	// People resolves each peer's OS user to a person; nil names every
+	// caller after its login, in no group.
+	People *identity.Directory
 }
 
-// Listen creates the unix socket at path with mode 0600. A stale socket
-// left by a killed daemon is removed; one that answers is another running
-// daemon, and an error.
-func Listen(path string) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
+// NewServer returns a server for b.
+func NewServer(b Backend, opts ServerOptions) *Server {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
 	}
-	if st, err := os.Lstat(path); err == nil {
-		if st.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("control socket %s: a file that is not a socket is in the way; refusing to remove it", path)
-		}
-		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("control socket %s: another openoma-host is serving it", path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("control socket %s: remove stale socket: %w", path, err)
-		}
+	if opts.Access.Mode == 0 {
+		opts.Access = PrivateAccess()
 	}
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	if opts.People == nil {
+		opts.People = identity.NewDirectory(config.Tasks{})
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
-	}
-	return l, nil
+	return &Server{backend: b, log: opts.Logger.Named("control"), access: opts.Access, people: opts.People,
+		PollInterval: 100 * time.Millisecond}
 }
 
 // Serve answers requests on l until ctx is done.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	g := grpc.NewServer(grpc.Creds(peerCreds{}))
+	g := grpc.NewServer(grpc.Creds(serverCreds{access: s.access, people: s.people}),
+		grpc.UnaryInterceptor(s.refuseUnary), grpc.StreamInterceptor(s.refuseStream))
 	controlpb.RegisterControlServer(g, s)
 	go func() {
 		<-ctx.Done()
@@ -123,16 +138,44 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// toStatus maps backend errors onto gRPC codes the client maps back.
+// refusal is why the connection of ctx may not be served, or nil.
+func (s *Server) refusal(ctx context.Context) error {
+	ci, ok := infoFrom(ctx)
+	if !ok {
+		return status.Error(codes.PermissionDenied, "control API: the caller's OS identity is unknown")
+	}
+	if ci.refusal != nil {
+		s.log.Warn("refused a control-socket peer", "uid", ci.caller.UID, "user", ci.caller.User, "pid", ci.caller.PID)
+		return toStatus(ci.refusal)
+	}
+	return nil
+}
+
+func (s *Server) refuseUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	if err := s.refusal(ctx); err != nil {
+		return nil, err
+	}
+	return next(ctx, req)
+}
+
+func (s *Server) refuseStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, next grpc.StreamHandler) error {
+	if err := s.refusal(ss.Context()); err != nil {
+		return err
+	}
+	return next(srv, ss)
+}
+
+// toStatus maps the errors of the backend and the domain packages behind
+// it onto gRPC codes the client maps back to this package's errors.
 func toStatus(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, tasks.ErrNotFound), errors.Is(err, identity.ErrUnknown):
 		return status.Error(codes.NotFound, err.Error())
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, ErrInvalid), errors.Is(err, tasks.ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, ErrDenied):
+	case errors.Is(err, ErrDenied), errors.Is(err, identity.ErrDenied):
 		return status.Error(codes.PermissionDenied, err.Error())
 	case errors.Is(err, ErrUnavailable):
 		return status.Error(codes.FailedPrecondition, err.Error())
@@ -142,10 +185,11 @@ func toStatus(err error) error {
 	return status.Error(codes.Unknown, err.Error())
 }
 
-func parseID(s string) (uuid.UUID, error) {
-	id, err := uuid.Parse(s)
+// resolveID accepts a full execution id or a unique prefix of one.
+func (s *Server) resolveID(ctx context.Context, text string) (uuid.UUID, error) {
+	id, err := s.backend.ResolveID(ctx, text)
 	if err != nil {
-		return uuid.Nil, status.Errorf(codes.InvalidArgument, "execution id %q is not a UUID", s)
+		return uuid.Nil, toStatus(err)
 	}
 	return id, nil
 }
@@ -198,10 +242,14 @@ func (s *Server) Status(ctx context.Context, req *controlpb.StatusRequest) (*con
 	var done bool
 	var err error
 	if req.ExecutionId == "" {
-		rep, err = s.backend.Recent(ctx)
+		f := RecentFilter{State: execution.State(req.State), Name: req.Name, Limit: int(req.Limit)}
+		if req.SinceUnixNano != 0 {
+			f.Since = time.Unix(0, req.SinceUnixNano)
+		}
+		rep, err = s.backend.Recent(ctx, f)
 	} else {
 		var id uuid.UUID
-		if id, err = parseID(req.ExecutionId); err != nil {
+		if id, err = s.resolveID(ctx, req.ExecutionId); err != nil {
 			return nil, err
 		}
 		rep, done, err = s.backend.Report(ctx, id)
@@ -217,7 +265,7 @@ func (s *Server) Status(ctx context.Context, req *controlpb.StatusRequest) (*con
 }
 
 func (s *Server) Events(req *controlpb.EventsRequest, stream grpc.ServerStreamingServer[controlpb.EventMessage]) error {
-	id, err := parseID(req.ExecutionId)
+	id, err := s.resolveID(stream.Context(), req.ExecutionId)
 	if err != nil {
 		return err
 	}
@@ -232,7 +280,7 @@ func (s *Server) Events(req *controlpb.EventsRequest, stream grpc.ServerStreamin
 }
 
 func (s *Server) Cancel(ctx context.Context, req *controlpb.CancelRequest) (*controlpb.CancelResponse, error) {
-	id, err := parseID(req.ExecutionId)
+	id, err := s.resolveID(ctx, req.ExecutionId)
 	if err != nil {
 		return nil, err
 	}
