@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -38,21 +40,92 @@ func (s *session) Close() error {
 	return err
 }
 
+// startWait bounds how long a verb waits for a daemon that is starting
+// (it holds the serve lock but does not answer yet) before giving up.
+const startWait = 2 * time.Minute
+
 // connect reaches the daemon of the configured data directory. When none
 // is running it opens the data directory itself and serves the same control
 // API on the same socket for as long as the command runs, so every verb has
 // one code path (and other terminals can watch an embedded run). With
 // runEngine the embedded host also schedules work and resumes what earlier
 // processes left open; without it, it only reads.
+//
+// Who serves is decided by the socket's serve lock (control.LockServe): a
+// verb that finds no socket but a held lock waits for the daemon that is
+// starting instead of opening the data directory under it, so `serve &`
+// followed at once by any verb works.
 func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine bool) (*session, error) {
 	sock := socketPath(cfg)
-	c, err := control.Dial(ctx, sock)
-	if err == nil {
-		return &session{Client: c}, nil
-	}
-	if !errors.Is(err, control.ErrNoDaemon) {
+	access, err := control.AccessOf(cfg.Control)
+	if err != nil {
 		return nil, err
 	}
+	started := time.Now()
+	told := false
+	for {
+		c, err := control.Dial(ctx, sock)
+		if err == nil {
+			return &session{Client: c}, nil
+		}
+		if !errors.Is(err, control.ErrNoDaemon) {
+			return nil, err
+		}
+		lock, err := g.lockServe(sock, access)
+		if err == nil {
+			s, err := g.embed(ctx, cfg, access, lock, runEngine)
+			if err != nil {
+				lock.Release()
+			}
+			return s, err
+		}
+		var held *control.HeldError
+		if !errors.As(err, &held) {
+			return nil, err
+		}
+		waited := time.Since(started)
+		if waited > startWait {
+			return nil, fmt.Errorf("%s holds %s but has not served %s for %s: %w", held.Who(), held.Path, sock, startWait, control.ErrNoDaemon)
+		}
+		if !told && waited > time.Second {
+			fmt.Fprintf(g.stderr, "openoma-host: waiting for the daemon that is starting (%s) to serve %s\n", held.Who(), sock)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// lockServe takes the serve lock for an embedded host. A caller who may
+// not (a member of the socket group: the data directory is not theirs)
+// can still learn that a daemon is starting, and wait for it.
+func (g *globals) lockServe(sock string, access control.Access) (*control.ServeLock, error) {
+	lock, err := control.LockServe(sock, access, commandLine())
+	if err == nil || !errors.Is(err, os.ErrPermission) {
+		return lock, err
+	}
+	if perr := control.ProbeServe(sock); perr != nil {
+		return nil, perr
+	}
+	return nil, fmt.Errorf("%w (socket %s), and only its owner can start one here: %v", control.ErrNoDaemon, sock, err)
+}
+
+// commandLine describes this process for the serve lock's holder.
+func commandLine() string {
+	s := strings.Join(append([]string{"openoma-host"}, os.Args[1:]...), " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}
+
+// embed opens the data directory in this process (holding lock) and
+// serves the control API on its socket for the life of the session.
+func (g *globals) embed(ctx context.Context, cfg *config.Config, access control.Access, lock *control.ServeLock, runEngine bool) (*session, error) {
+	sock := socketPath(cfg)
 	log := g.logger(cfg, "warn")
 	h, err := host.Open(cfg, log, host.Options{})
 	if err != nil {
@@ -64,15 +137,16 @@ func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine boo
 			return nil, err
 		}
 	}
-	l, err := control.Listen(sock)
+	l, err := control.Listen(sock, access)
 	if err != nil {
 		h.Close()
 		return nil, err
 	}
 	srvCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
-	go func() { served <- control.NewServer(h, log).Serve(srvCtx, l) }()
-	c, err = control.Dial(ctx, sock)
+	srv := control.NewServer(h, control.ServerOptions{Logger: log, Access: access, People: h.Tasks().People()})
+	go func() { served <- srv.Serve(srvCtx, l) }()
+	c, err := control.Dial(ctx, sock)
 	if err != nil {
 		stop()
 		<-served
@@ -81,7 +155,9 @@ func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine boo
 	}
 	return &session{Client: c, embedded: true, close: func() error {
 		stop()
-		return errors.Join(<-served, h.Close())
+		err := errors.Join(<-served, h.Close())
+		lock.Release() // only once the socket is gone and the store closed
+		return err
 	}}, nil
 }
 

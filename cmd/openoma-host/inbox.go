@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/user"
-	"strconv"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/host"
 	"github.com/openoma/openoma/host/config"
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/host/inbox"
 )
 
@@ -54,10 +52,7 @@ func serveInbox(ctx context.Context, cfg *config.Config, h *host.Host, log hclog
 	if err != nil {
 		return nil, err
 	}
-	owner := control.Caller{UID: os.Getuid(), GID: os.Getgid(), PID: os.Getpid(), User: strconv.Itoa(os.Getuid())}
-	if u, err := user.Current(); err == nil {
-		owner.User = u.Username
-	}
+	owner := h.Tasks().People().OSUser(identity.LookupOSUser(os.Geteuid(), os.Getegid(), os.Getpid()))
 	srv := inbox.New(inbox.Options{Tasks: h.Tasks(), Secret: secret, Owner: owner, Logger: log.Named("inbox")})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,30 +18,55 @@ import (
 	"github.com/openoma/openoma/host"
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/store/badger"
 )
 
 func newServeCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var lockWait time.Duration
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the daemon until SIGTERM or SIGINT",
 		Long: `serve opens the data directory (holding its lock), resumes every execution a
-previous process left open, and serves the control API on a unix socket
-(mode 0600) for the other verbs. SIGTERM or SIGINT stop it gracefully: no new
-dispatches, plugins stopped, the store closed.`,
+previous process left open, and serves the control API on a unix socket for
+the other verbs: mode 0600 for the daemon's user and root, or 0660 for a
+control.socket_group as well; every peer is checked again by its OS
+credentials. SIGTERM or SIGINT stop it gracefully: no new dispatches,
+plugins stopped, the store closed.
+
+When a CLI verb has the data directory open (it found no daemon and ran an
+embedded host), serve says so and waits for it, up to --lock-wait. Verbs
+started while serve starts wait for its socket.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.loadConfig()
 			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), g, cfg)
+			return serve(cmd.Context(), g, cfg, lockWait)
 		},
 	}
+	cmd.Flags().DurationVar(&lockWait, "lock-wait", time.Minute, "how long to wait for a CLI verb that holds the data directory")
+	return cmd
 }
 
-func serve(ctx context.Context, g *globals, cfg *config.Config) error {
+func serve(ctx context.Context, g *globals, cfg *config.Config, lockWait time.Duration) error {
 	log := g.logger(cfg, "")
-	h, err := host.Open(cfg, log, host.Options{})
+	sock := socketPath(cfg)
+	access, err := control.AccessOf(cfg.Control)
+	if err != nil {
+		return err
+	}
+	// The serve lock first: from here on, verbs wait for this daemon's
+	// socket instead of opening the data directory themselves.
+	lock, err := control.WaitServe(ctx, sock, access, commandLine(), lockWait, func(holder string, waited time.Duration) {
+		log.Warn("waiting for another openoma-host to release the data directory", "held_by", holder,
+			"waited", waited.Round(time.Second), "up_to", lockWait)
+	})
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	h, err := openHost(ctx, cfg, log, lockWait)
 	if err != nil {
 		return err
 	}
@@ -59,13 +85,6 @@ func serve(ctx context.Context, g *globals, cfg *config.Config) error {
 		stop()
 		background.Wait()
 	}()
-	sock := socketPath(cfg)
-	l, err := control.Listen(sock)
-	if err != nil {
-		return err
-	}
-	served := make(chan error, 1)
-	background.Go(func() { served <- control.NewServer(h, log).Serve(runCtx, l) })
 	if cfg.Metrics.Address != "" {
 		stopMetrics, err := serveMetrics(cfg.Metrics.Address, h)
 		if err != nil {
@@ -86,6 +105,15 @@ func serve(ctx context.Context, g *globals, cfg *config.Config) error {
 	if err := h.Run(runCtx); err != nil {
 		return err
 	}
+	// The socket only once the engine runs: a verb that connects can run
+	// work at once (until then it waits, holding nothing).
+	l, err := control.Listen(sock, access)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	srv := control.NewServer(h, control.ServerOptions{Logger: log, Access: access, People: h.Tasks().People()})
+	background.Go(func() { served <- srv.Serve(runCtx, l) })
 	b, f, k := h.Catalog().Counts()
 	log.Info("serving", "socket", sock, "data_dir", cfg.DataDir, "work_blocks", b, "flows", f, "contracts", k,
 		"recovered_in", time.Since(started).Round(time.Millisecond))
@@ -101,6 +129,29 @@ func serve(ctx context.Context, g *globals, cfg *config.Config) error {
 			err = errors.New("control API stopped")
 		}
 		return err
+	}
+}
+
+// openHost opens the host, waiting up to lockWait while another process
+// that does not take the serve lock (restore, or an older openoma-host)
+// holds the data directory.
+func openHost(ctx context.Context, cfg *config.Config, log hclog.Logger, lockWait time.Duration) (*host.Host, error) {
+	deadline := time.Now().Add(lockWait)
+	told := false
+	for {
+		h, err := host.Open(cfg, log, host.Options{})
+		if !errors.Is(err, badger.ErrLocked) || time.Now().After(deadline) {
+			return h, err
+		}
+		if !told {
+			log.Warn("waiting for the data directory", "reason", err, "up_to", lockWait)
+			told = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 

@@ -84,9 +84,19 @@ type Engine struct {
 // Control configures the control API that CLI verbs use to reach a running
 // daemon.
 type Control struct {
-	// Socket is the unix socket path (mode 0600). Empty: <data_dir>/control.sock.
+	// Socket is the unix socket path. Empty: <data_dir>/control.sock.
 	Socket string `mapstructure:"socket"`
+	// SocketGroup is an OS group whose members may use the socket (as the
+	// person tasks.people maps them to). It needs Socket outside data_dir,
+	// which stays 0700. Empty: only the daemon's user and root.
+	SocketGroup string `mapstructure:"socket_group"`
+	// SocketMode is the socket's file mode: 0600 (the default), or 0660
+	// with SocketGroup.
+	SocketMode FileMode `mapstructure:"socket_mode"`
 }
+
+// FileMode is a permission mode, written in octal: 0660 or "0660".
+type FileMode uint32
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {

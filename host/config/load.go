@@ -41,7 +41,8 @@ func Defaults() Config {
 			RestartBackoff:    50 * time.Millisecond,
 			RestartBackoffMax: 10 * time.Second,
 		},
-		Tasks: Tasks{CheckInterval: time.Minute},
+		Control: Control{SocketMode: 0o600},
+		Tasks:   Tasks{CheckInterval: time.Minute},
 	}
 }
 
@@ -79,6 +80,7 @@ func Load(opts Options) (*Config, error) {
 		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToSliceHookFunc(","),
+			fileModeHook(),
 		)
 	}
 	// Decode strictly first; if the only trouble is unknown keys, decode
@@ -132,6 +134,8 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("engine.restart_backoff", d.Engine.RestartBackoff)
 	v.SetDefault("engine.restart_backoff_max", d.Engine.RestartBackoffMax)
 	v.SetDefault("control.socket", d.Control.Socket)
+	v.SetDefault("control.socket_group", d.Control.SocketGroup)
+	v.SetDefault("control.socket_mode", d.Control.SocketMode)
 	v.SetDefault("metrics.address", d.Metrics.Address)
 	v.SetDefault("tasks.check_interval", d.Tasks.CheckInterval)
 	v.SetDefault("tasks.escalation.group", d.Tasks.Escalation.Group)
@@ -308,6 +312,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateTasks()...)
+	errs = append(errs, c.validateControl()...)
 	return errors.Join(errs...)
 }
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/config"
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/host/tasks"
 	"github.com/openoma/openoma/store"
 	"github.com/openoma/openoma/store/memory"
@@ -40,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 	svc := tasks.New(tasks.Options{Store: st, Config: config.Tasks{
 		People: []config.Person{{OSUser: "alice", Name: "alice", Groups: []string{"reviewers"}}},
 	}})
-	h := New(Options{Tasks: svc, Secret: secret, Owner: control.Caller{User: "alice", UID: 1001}})
+	h := New(Options{Tasks: svc, Secret: secret, Owner: svc.People().OSUser(identity.OSUser{Login: "alice", UID: 1001})})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/host/tasks"
 )
 
@@ -30,8 +30,9 @@ type Options struct {
 	Tasks *tasks.Service
 	// Secret is the inbox secret (EnsureSecret).
 	Secret string
-	// Owner is the OS identity the inbox acts as: the daemon's owner.
-	Owner  control.Caller
+	// Owner is who the inbox acts as: the daemon's owner, as the identity
+	// directory resolves its OS user.
+	Owner  identity.Caller
 	Logger hclog.Logger
 }
 
@@ -39,7 +40,7 @@ type Options struct {
 type Server struct {
 	tasks  *tasks.Service
 	secret []byte
-	owner  control.Caller
+	owner  identity.Caller
 	log    hclog.Logger
 	mux    *http.ServeMux
 }
@@ -182,7 +183,7 @@ func (s *Server) forbidden(w http.ResponseWriter, msg string) {
 
 // actor is who the inbox acts as.
 func (s *Server) actor() (tasks.Actor, error) {
-	return s.tasks.People().Actor(s.owner, "")
+	return s.tasks.People().ActAs(s.owner, "")
 }
 
 // status maps a task service error to an HTTP status.
@@ -190,11 +191,11 @@ func status(err error) int {
 	switch {
 	case errors.Is(err, tasks.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, tasks.ErrDenied):
+	case errors.Is(err, identity.ErrDenied):
 		return http.StatusForbidden
 	case errors.Is(err, tasks.ErrConflict):
 		return http.StatusConflict
-	case errors.Is(err, control.ErrInvalid):
+	case errors.Is(err, tasks.ErrInvalid):
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError

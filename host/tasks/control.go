@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 )
 
 // The verbs of the control API's Task call.
@@ -37,15 +37,16 @@ type Request struct {
 	Answer *bool  `json:"answer,omitempty"`
 }
 
-// Handle serves one Task call of the control API for caller: list and
+// Handle serves one task verb for caller (as a transport's identity
+// resolution found it): list and
 // show answer tasks; claim, complete, fail and decide act as the caller
 // (or, with Request.As, as the person named) and answer the task as it is
 // afterwards.
-func (s *Service) Handle(ctx context.Context, verb string, raw json.RawMessage, caller control.Caller) (any, error) {
+func (s *Service) Handle(ctx context.Context, verb string, raw json.RawMessage, caller identity.Caller) (any, error) {
 	var req Request
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &req); err != nil {
-			return nil, fmt.Errorf("task %s: request is not valid JSON: %v: %w", verb, err, control.ErrInvalid)
+			return nil, fmt.Errorf("task %s: request is not valid JSON: %v: %w", verb, err, ErrInvalid)
 		}
 	}
 	switch verb {
@@ -54,7 +55,7 @@ func (s *Service) Handle(ctx context.Context, verb string, raw json.RawMessage, 
 	case VerbShow:
 		return s.Show(ctx, req.ID)
 	}
-	a, err := s.people.Actor(caller, req.As)
+	a, err := s.people.ActAs(caller, req.As)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +68,9 @@ func (s *Service) Handle(ctx context.Context, verb string, raw json.RawMessage, 
 		return s.Fail(ctx, req.ID, req.Reason, a)
 	case VerbDecide:
 		if req.Answer == nil {
-			return nil, fmt.Errorf("task decide: say yes or no: %w", control.ErrInvalid)
+			return nil, fmt.Errorf("task decide: say yes or no: %w", ErrInvalid)
 		}
 		return s.Decide(ctx, req.ID, *req.Answer, req.Reason, a)
 	}
-	return nil, fmt.Errorf("task: unknown verb %q (want list, show, claim, complete, fail or decide): %w", verb, control.ErrInvalid)
+	return nil, fmt.Errorf("task: unknown verb %q (want list, show, claim, complete, fail or decide): %w", verb, ErrInvalid)
 }

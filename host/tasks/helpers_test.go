@@ -9,7 +9,7 @@ import (
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/config"
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/store"
 	"github.com/openoma/openoma/store/memory"
 )
@@ -111,13 +111,14 @@ func unassigned() execution.ExecutorInfo {
 	return execution.ExecutorInfo{Type: execution.ExecutorHuman, Identifier: "unassigned", Metadata: map[string]any{"kind": "unassigned"}}
 }
 
-func caller(user string, uid int) control.Caller {
-	return control.Caller{User: user, UID: uid, GID: uid, PID: 1}
+// caller is the OS user as the control socket would resolve it.
+func (f *fixture) caller(user string, uid int) identity.Caller {
+	return f.svc.People().OSUser(identity.OSUser{Login: user, UID: uid, GID: uid, PID: 1})
 }
 
 func (f *fixture) actor(user string, uid int, as string) Actor {
 	f.t.Helper()
-	a, err := f.svc.People().Actor(caller(user, uid), as)
+	a, err := f.svc.People().ActAs(f.caller(user, uid), as)
 	if err != nil {
 		f.t.Fatal(err)
 	}

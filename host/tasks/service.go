@@ -14,23 +14,28 @@ import (
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/config"
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/store"
 )
 
-// Sentinel errors. Each also matches the control API's error for its kind
-// (not found, invalid, denied), so the CLI gets the matching answer, and
-// ErrConflict matches store.ErrConflict.
+// Sentinel errors. They are the service's own; a transport translates
+// them for its callers (the control API into its error codes, the inbox
+// into HTTP statuses). ErrDenied matches identity.ErrDenied (a refusal to
+// act as someone is the same kind of answer) and ErrConflict matches
+// store.ErrConflict.
 var (
 	// ErrNotFound: no task has that id (or id prefix).
-	ErrNotFound error = &sentinel{"no such task", control.ErrNotFound}
+	ErrNotFound = errors.New("no such task")
+	// ErrInvalid: a request the service refuses as malformed (a missing
+	// reason, a verb that does not fit the task); nothing was recorded.
+	ErrInvalid = errors.New("invalid request")
 	// ErrAmbiguous: an id prefix matches several tasks.
-	ErrAmbiguous error = &sentinel{"ambiguous task id", control.ErrInvalid}
+	ErrAmbiguous error = &sentinel{"ambiguous task id", ErrInvalid}
 	// ErrInvalidOutputs: a completion's outputs were refused (see
 	// OutputError); nothing was recorded.
-	ErrInvalidOutputs error = &sentinel{"invalid outputs", control.ErrInvalid}
+	ErrInvalidOutputs error = &sentinel{"invalid outputs", ErrInvalid}
 	// ErrDenied: the caller may not act on the task, or as that person.
-	ErrDenied error = &sentinel{"not allowed", control.ErrDenied}
+	ErrDenied error = &sentinel{"not allowed", identity.ErrDenied}
 	// ErrConflict: someone else acted on the task first (completed it,
 	// claimed it, decided it); the caller's action recorded nothing.
 	ErrConflict error = &sentinel{"conflict", store.ErrConflict}
@@ -66,7 +71,7 @@ type Options struct {
 type Service struct {
 	store   store.EventStore
 	blocks  func(uuid.UUID, int) (*core.WorkBlock, bool)
-	people  *Directory
+	people  *identity.Directory
 	cfg     config.Tasks
 	log     hclog.Logger
 	now     func() time.Time
@@ -81,12 +86,13 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: opts.Store, blocks: opts.Blocks, people: NewDirectory(opts.Config), cfg: opts.Config,
+	return &Service{store: opts.Store, blocks: opts.Blocks, people: identity.NewDirectory(opts.Config), cfg: opts.Config,
 		log: opts.Logger, now: opts.Now}
 }
 
-// People returns the directory of people.
-func (s *Service) People() *Directory { return s.people }
+// People returns the directory of people the service judges actors by;
+// transports resolve their callers with it.
+func (s *Service) People() *identity.Directory { return s.people }
 
 // Filter selects tasks for List.
 type Filter struct {
@@ -248,7 +254,7 @@ func (s *Service) Claim(ctx context.Context, id string, a Actor) (Task, error) {
 		return t, nil
 	}
 	if t.Kind == KindDecision {
-		return Task{}, fmt.Errorf("task %s is a decision: answer it with `task decide` or `task complete --output answer=true|false`: %w", short(t.ID), control.ErrInvalid)
+		return Task{}, fmt.Errorf("task %s is a decision: answer it with `task decide` or `task complete --output answer=true|false`: %w", short(t.ID), ErrInvalid)
 	}
 	x := a.Executor()
 	x.Metadata["claimed"] = true
@@ -333,7 +339,7 @@ func (s *Service) Complete(ctx context.Context, id string, in CompleteInput, a A
 func (s *Service) Fail(ctx context.Context, id, reason string, a Actor) (Task, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Task{}, fmt.Errorf("task fail: say why with a reason: %w", control.ErrInvalid)
+		return Task{}, fmt.Errorf("task fail: say why with a reason: %w", ErrInvalid)
 	}
 	t, err := s.find(ctx, id)
 	if err != nil {
@@ -343,7 +349,7 @@ func (s *Service) Fail(ctx context.Context, id, reason string, a Actor) (Task, e
 		return Task{}, err
 	}
 	if t.Kind == KindDecision {
-		return Task{}, fmt.Errorf("task %s is a decision: it cannot fail; answer yes or no: %w", short(t.ID), control.ErrInvalid)
+		return Task{}, fmt.Errorf("task %s is a decision: it cannot fail; answer yes or no: %w", short(t.ID), ErrInvalid)
 	}
 	x := a.Executor()
 	ev, err := execution.NewEvent(t.ID, execution.EventFailed, &x, execution.Failure{
@@ -366,7 +372,7 @@ func (s *Service) Decide(ctx context.Context, id string, answer bool, reason str
 		return Task{}, err
 	}
 	if t.Kind != KindDecision {
-		return Task{}, fmt.Errorf("task %s is a block's task, not a decision: complete it with its outputs: %w", short(t.ID), control.ErrInvalid)
+		return Task{}, fmt.Errorf("task %s is a block's task, not a decision: complete it with its outputs: %w", short(t.ID), ErrInvalid)
 	}
 	if err := s.actable(&t, a); err != nil {
 		return Task{}, err
@@ -421,7 +427,7 @@ func (s *Service) actable(t *Task, a Actor) error {
 	if t.Ended() {
 		return endedError(t)
 	}
-	return s.people.mayAct(t, a)
+	return mayAct(s.people, t, a)
 }
 
 func endedError(t *Task) error {

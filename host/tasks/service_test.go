@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/execution"
-	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/store"
 )
 
@@ -63,9 +63,6 @@ func TestListShowAndPrefixes(t *testing.T) {
 			if tc.want == nil && (got.ID != a || got.Title != "Code Review" || got.Inputs["pull_request_url"] == nil || len(got.Outputs) != 3) {
 				t.Fatalf("task %+v", got)
 			}
-			if errors.Is(err, ErrNotFound) && !errors.Is(err, control.ErrNotFound) {
-				t.Errorf("not found must match control.ErrNotFound for the CLI")
-			}
 		})
 	}
 }
@@ -95,7 +92,7 @@ func TestCompleteValidatesOutputs(t *testing.T) {
 			before := len(f.log(id))
 			_, err := f.svc.Complete(f.ctx, id.String(), tc.in, f.actor("alice", 1001, ""))
 			var oe *OutputError
-			if !errors.As(err, &oe) || !errors.Is(err, ErrInvalidOutputs) || !errors.Is(err, control.ErrInvalid) {
+			if !errors.As(err, &oe) || !errors.Is(err, ErrInvalidOutputs) || !errors.Is(err, ErrInvalid) {
 				t.Fatalf("err %v, want an OutputError", err)
 			}
 			for _, p := range tc.problems {
@@ -173,7 +170,7 @@ func TestWhoMayAct(t *testing.T) {
 			f := newFixture(t)
 			id := f.task(tc.holder, nil)
 			raw, _ := json.Marshal(Request{ID: id.String(), As: tc.as, Text: map[string]string{"verdict": "approved"}})
-			_, err := f.svc.Handle(f.ctx, VerbComplete, raw, caller(tc.user, tc.uid))
+			_, err := f.svc.Handle(f.ctx, VerbComplete, raw, f.caller(tc.user, tc.uid))
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -185,7 +182,7 @@ func TestWhoMayAct(t *testing.T) {
 				return
 			}
 			want := strings.Replace(tc.wantErr, "task is", fmt.Sprintf("task %s is", id.String()[:8]), 1)
-			if !errors.Is(err, ErrDenied) || !errors.Is(err, control.ErrDenied) || !strings.Contains(err.Error(), want) {
+			if !errors.Is(err, identity.ErrDenied) || !strings.Contains(err.Error(), want) {
 				t.Fatalf("err %v\nwant denied containing %q", err, want)
 			}
 			if n := len(f.log(id)); n != 4 {
@@ -249,7 +246,7 @@ func TestClaimAndFail(t *testing.T) {
 	if _, err := f.svc.Claim(f.ctx, id.String(), f.actor("1005", 1005, "")); !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), `assigned to "alice"`) {
 		t.Fatalf("claim by another reviewer: %v", err)
 	}
-	if _, err := f.svc.Fail(f.ctx, id.String(), "  ", f.actor("alice", 1001, "")); !errors.Is(err, control.ErrInvalid) {
+	if _, err := f.svc.Fail(f.ctx, id.String(), "  ", f.actor("alice", 1001, "")); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("fail without reason: %v", err)
 	}
 	got, err = f.svc.Fail(f.ctx, id.String(), "the PR was closed", f.actor("alice", 1001, ""))
