@@ -23,6 +23,10 @@ type Access struct {
 	Group *identity.Group
 	// Mode is the socket's file mode: 0600, or 0660 with a group.
 	Mode os.FileMode
+
+	// denyRoot refuses root too; only tests set it, so that a test run as
+	// root can watch a refusal.
+	denyRoot bool
 }
 
 // AccessOf is the access the configuration asks for, with the group
@@ -56,7 +60,7 @@ func PrivateAccess() Access {
 // admit returns nil when u may use the socket, else a refusal that says who
 // may.
 func (a Access) admit(u identity.OSUser) error {
-	if u.UID == a.OwnerUID || u.UID == 0 {
+	if u.UID == a.OwnerUID || (u.UID == 0 && !a.denyRoot) {
 		return nil
 	}
 	if a.Group != nil {
