@@ -61,12 +61,12 @@ func TestWrite(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{"mermaid": Mermaid, "DOT": DOT} {
+	for in, want := range map[string]Format{"mermaid": Mermaid, "DOT": DOT, "json": JSON} {
 		if got, err := ParseFormat(in); err != nil || got != want {
 			t.Errorf("ParseFormat(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := ParseFormat("png"); err == nil || !strings.Contains(err.Error(), "mermaid or dot") {
+	if _, err := ParseFormat("png"); err == nil || !strings.Contains(err.Error(), "mermaid, dot or json") {
 		t.Errorf("ParseFormat(png) err = %v", err)
 	}
 }
