@@ -74,6 +74,10 @@ type Compiler struct {
 
 	mu    sync.Mutex
 	cache map[string]*Program
+	// envs holds the environments Check built, by their declarations.
+	envs map[string]*cel.Env
+	// checks holds Check's results, by declarations, result and expression.
+	checks map[string]error
 }
 
 // NewCompiler builds the CEL environment described in the package
@@ -102,7 +106,7 @@ func NewCompiler(opts ...Option) (*Compiler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("condition: building CEL environment: %w", err)
 	}
-	return &Compiler{env: env, cfg: cfg, cache: map[string]*Program{}}, nil
+	return &Compiler{env: env, cfg: cfg, cache: map[string]*Program{}, envs: map[string]*cel.Env{}, checks: map[string]error{}}, nil
 }
 
 // Expression returns the CEL expression of a structured predicate, or an
