@@ -263,7 +263,7 @@ func (c *adapterClient) serveStore(s store.EventStore, required bool) (uint32, e
 	id := c.broker.NextId()
 	server := &storeServer{store: s, grants: c.grants, logger: c.logger}
 	go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		srv := grpc.NewServer(opts...)
+		srv := grpc.NewServer(append(opts, messageServerOptions()...)...)
 		pluginproto.RegisterEventStoreServer(srv, server)
 		return srv
 	})

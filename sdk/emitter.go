@@ -341,10 +341,15 @@ func (e *Emitter) appendLocked(ctx context.Context, steps ...step) error {
 	}
 	events := make([]execution.Event, len(steps))
 	now := e.now().UTC()
+	size := 0
 	for i, s := range steps {
 		payload, err := execution.MarshalPayload(s.payload)
 		if err != nil {
 			return fmt.Errorf("emit %s for execution %s: %w", s.typ, e.executionID, err)
+		}
+		size += len(payload)
+		if err := checkPayloadSize("the "+describeSteps(steps)+" of "+e.blockName(), size); err != nil {
+			return err
 		}
 		executor := e.executor
 		events[i] = execution.Event{

@@ -103,6 +103,7 @@ func ClientConfig(cmd *exec.Cmd, logger hclog.Logger) *plugin.ClientConfig {
 		AutoMTLS:         true,
 		Logger:           orNullLogger(logger),
 		StartTimeout:     DefaultStartTimeout,
+		GRPCDialOptions:  messageDialOptions(),
 	}
 }
 

@@ -77,6 +77,9 @@ func (e *Emitter) Run(ctx context.Context, work WorkFunc) error {
 	case errors.Is(err, ErrUndeclaredOutput):
 		return e.endBegun(record, step{typ: execution.EventFailed,
 			payload: execution.Failure{Code: "undeclared_output", Reason: err.Error()}})
+	case errors.Is(err, ErrTooLarge):
+		return e.endBegun(record, step{typ: execution.EventFailed,
+			payload: execution.Failure{Code: "output_too_large", Reason: err.Error()}})
 	case errors.Is(err, ErrMissingOutput):
 		return nil // recorded as failed, as intended
 	}

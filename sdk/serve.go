@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/openoma/openoma/sdk/procguard"
 )
@@ -87,8 +88,10 @@ func Serve(adapter Adapter, opts ...ServeOption) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: cfg.handshake,
 		Plugins:         plugin.PluginSet{PluginName: &AdapterPlugin{Impl: adapter, Logger: log}},
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger:          log,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts, messageServerOptions()...))
+		},
+		Logger: log,
 	})
 	stopWatching()
 	shutdown(adapter, log)

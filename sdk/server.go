@@ -74,6 +74,15 @@ func (s *adapterServer) decodeExecute(in *pluginproto.ExecuteBlockRequest) (Exec
 	if err = decodeDefinitions(in.GetBlock(), in.GetNode(), &req.Block, &req.Node); err != nil {
 		return req, err
 	}
+	// The store before the inputs: go-plugin forgets a brokered
+	// connection's address 5 s after it arrived, and decoding large inputs
+	// can take a while. (A missing store is reported after bad inputs.)
+	storeID := in.GetStoreBrokerId()
+	if storeID != 0 {
+		if req.Store, err = s.stores.required(storeID); err != nil {
+			return req, err
+		}
+	}
 	if err = decodeJSON("inputs", in.GetInputs(), &req.Inputs); err != nil {
 		return req, err
 	}
@@ -82,7 +91,9 @@ func (s *adapterServer) decodeExecute(in *pluginproto.ExecuteBlockRequest) (Exec
 	}
 	req.Attempt = int(in.GetAttempt())
 	req.Sequence = in.GetSequence()
-	req.Store, err = s.stores.required(in.GetStoreBrokerId())
+	if storeID == 0 {
+		req.Store, err = s.stores.required(storeID)
+	}
 	return req, err
 }
 
@@ -248,7 +259,7 @@ func (c *storeConns) optional(id uint32) (store.EventStore, error) {
 	defer c.mu.Unlock()
 	rpc, ok := c.conns[id]
 	if !ok {
-		conn, err := c.broker.Dial(id)
+		conn, err := c.broker.DialWithOptions(id, messageDialOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("%w: connect to the host's event store (broker id %d): %w", ErrUnavailable, id, err)
 		}
