@@ -9,9 +9,9 @@ import (
 )
 
 // TestConformanceOnDisk runs the shared suite against a store in a fresh
-// directory, in the default sync mode.
+// directory, in the default sync mode; the suite may restart it.
 func TestConformanceOnDisk(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.EventStore { return openTemp(t, badger.Options{}) })
+	storetest.Run(t, func(t *testing.T) store.EventStore { return openReopenable(t, badger.Options{}) })
 }
 
 // TestConformanceAsync runs it in async durability mode.

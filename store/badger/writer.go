@@ -216,7 +216,7 @@ func (s *Store) commitAppends(batch []*writeRequest) {
 // commits it and answers those requests; it returns how many it answered.
 // Each request is checked against the state the earlier ones left (the
 // transaction reads its own pending writes), and one bad request fails
-// alone.
+// alone. No request is answered before the commit (see group).
 func (s *Store) commitSome(reqs []*writeRequest) int {
 	if errp := s.broken.Load(); errp != nil {
 		for _, r := range reqs {
@@ -228,17 +228,18 @@ func (s *Store) commitSome(reqs []*writeRequest) int {
 	defer func() { txn.Discard() }()
 	pos := s.lastPos.Load()
 	now := time.Now()
-	var accepted []*pendingAppend
+	var g group
 	handled := 0
 	for _, r := range reqs {
 		if err := r.ctx.Err(); err != nil {
+			// Judged on nothing the transaction holds: answer now.
 			r.reply <- writeResult{err: fmt.Errorf("append: %w", err)}
 			handled++
 			continue
 		}
 		p, err := s.prepare(txn, r, pos, now)
 		if err != nil {
-			r.reply <- writeResult{err: err}
+			g.refuse(r, err)
 			handled++
 			continue
 		}
@@ -247,22 +248,22 @@ func (s *Store) commitSome(reqs []*writeRequest) int {
 			// accepted appends alone.
 			txn.Discard()
 			txn = s.db.NewTransaction(true)
-			if rerr := reapply(txn, accepted); rerr != nil {
-				s.failAll(accepted, fmt.Errorf("rebuild transaction: %w", rerr))
-				accepted = nil
+			if rerr := reapply(txn, g.accepted); rerr != nil {
+				s.abandon(g, fmt.Errorf("rebuild transaction: %w", rerr))
+				g, pos = group{}, s.lastPos.Load()
 			}
-			if errors.Is(err, dgbadger.ErrTxnTooBig) && len(accepted) > 0 {
+			if errors.Is(err, dgbadger.ErrTxnTooBig) && len(g.accepted) > 0 {
 				break // commit what fits; r goes into the next transaction
 			}
-			r.reply <- writeResult{err: writeError(r, err)}
+			g.refuse(r, writeError(r, err))
 			handled++
 			continue
 		}
 		pos = p.lastPos
-		accepted = append(accepted, p)
+		g.accepted = append(g.accepted, p)
 		handled++
 	}
-	s.commit(txn, accepted, pos)
+	s.commit(txn, g, pos)
 	return handled
 }
 
@@ -284,18 +285,13 @@ func reapply(txn *dgbadger.Txn, accepted []*pendingAppend) error {
 	return nil
 }
 
-func (s *Store) failAll(ps []*pendingAppend, err error) {
-	for _, p := range ps {
-		p.req.reply <- writeResult{err: err}
-	}
-}
-
-// commit makes accepted durable and answers them. A failed commit breaks
-// the store (ErrWriteFailed): after a failed fsync nothing is known about
-// what reached the disk, so guessing on would risk acknowledging appends
-// that are later lost.
-func (s *Store) commit(txn *dgbadger.Txn, accepted []*pendingAppend, pos uint64) {
-	if len(accepted) == 0 {
+// commit makes the group's writes durable and answers the group. A failed
+// commit breaks the store (ErrWriteFailed): after a failed fsync nothing
+// is known about what reached the disk, so guessing on would risk
+// acknowledging appends that are later lost.
+func (s *Store) commit(txn *dgbadger.Txn, g group, pos uint64) {
+	if len(g.accepted) == 0 {
+		g.answerRefusals() // judged on committed state alone
 		return
 	}
 	began := time.Now()
@@ -305,12 +301,12 @@ func (s *Store) commit(txn *dgbadger.Txn, accepted []*pendingAppend, pos uint64)
 		werr := fmt.Errorf("%w: event store in %s: commit: %w", ErrWriteFailed, s.where(), err)
 		s.broken.CompareAndSwap(nil, &werr)
 		s.opts.Logger.Error("event store commit failed; refusing further appends", "error", err)
-		s.failAll(accepted, werr)
+		s.abandon(g, werr)
 		return
 	}
 	s.lastPos.Store(pos)
 	wrote := false
-	for _, p := range accepted {
+	for _, p := range g.accepted {
 		if p.noop {
 			s.stats.noops.Add(1)
 		} else {
@@ -319,12 +315,13 @@ func (s *Store) commit(txn *dgbadger.Txn, accepted []*pendingAppend, pos uint64)
 			wrote = true
 		}
 	}
-	s.lastReleased = len(accepted)
+	s.lastReleased = len(g.accepted) + len(g.refused)
 	if wrote {
 		s.stats.commits.Add(1)
 		s.broadcast()
 	}
-	for _, p := range accepted {
+	for _, p := range g.accepted {
 		p.req.reply <- writeResult{events: p.events}
 	}
+	g.answerRefusals()
 }

@@ -33,6 +33,7 @@ func properties() []property {
 	all = append(all, subscriptionProperties()...)
 	all = append(all, concurrencyProperties()...)
 	all = append(all, closeProperties()...)
+	all = append(all, linearizabilityProperties()...)
 	return all
 }
 
