@@ -84,10 +84,8 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 		HostDir:           opts.PluginDir,
 		RestartBackoff:    cfg.Engine.RestartBackoff,
 		RestartBackoffMax: cfg.Engine.RestartBackoffMax,
-		OnRestart: func(ctx context.Context, name string) {
-			if err := h.engine.PluginRestarted(ctx, name); err != nil && ctx.Err() == nil {
-				log.Error("resuming blocks after plugin restart", "plugin", name, "error", err)
-			}
+		OnRestart: func(ctx context.Context, r plugins.Restart) error {
+			return h.engine.PluginRestarted(ctx, engine.PluginRestart{Plugin: r.Plugin, DeadInstance: r.Dead.ID, Instances: h.plugins})
 		},
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -59,57 +60,98 @@ func (e *Engine) Recover(ctx context.Context) error {
 	return nil
 }
 
-// PluginRestarted resumes the block executions of a plugin whose process
-// died and was restarted. For every open block execution routed to it, it
-// records executor_released for the executor the dead process had
-// assigned (so the log shows the hand-over) and hands the block back:
-// ResumeBlock, or ExecuteBlock when the plugin never recorded anything.
-// The blocks are handled in parallel, a bounded number at a time.
-func (e *Engine) PluginRestarted(ctx context.Context, plugin string) error {
-	if name, _, err := e.adapters.ForConditions(ctx); err == nil && name == plugin {
+// PluginRestarted hands back the block executions a dead plugin process
+// held. Of the plugin's open block executions it takes only those whose
+// executor is a process that is gone (it records executor_released for
+// that executor, naming it, so the log shows the hand-over) and those a
+// gone process was given and never assigned; blocks the running process
+// holds or was given are not touched (see decideOnRestart). Each is handed
+// to the running process: ResumeBlock, or ExecuteBlock when the plugin
+// never recorded anything. The blocks are handled in parallel, a bounded
+// number at a time.
+//
+// Calls for one plugin may overlap (the plugin manager serialises them,
+// but nothing here depends on it): a release has the id of the assignment
+// it ends, so two restarts record it once, and it is appended only if the
+// log has not moved since it was read.
+func (e *Engine) PluginRestarted(ctx context.Context, r PluginRestart) error {
+	if r.Instances == nil {
+		return fmt.Errorf("resuming the blocks of plugin %q: no view of its processes", r.Plugin)
+	}
+	if name, _, err := e.adapters.ForConditions(ctx); err == nil && name == r.Plugin {
 		e.forgetPendingQuestions()
 	}
 	open, err := e.store.ListExecutions(ctx, store.Filter{OpenOnly: true, Kind: execution.KindBlock})
 	if err != nil {
-		return fmt.Errorf("resuming the blocks of plugin %q: %w", plugin, err)
+		return fmt.Errorf("resuming the blocks of plugin %q: %w", r.Plugin, err)
 	}
 	var flows sync.Map // flow execution id → *flowPlan, read once
-	var resumed atomic.Int64
+	var resumed, released atomic.Int64
 	err = forEach(ctx, len(open), e.workers, func(ctx context.Context, i int) error {
-		ok, err := e.resumeOnRestart(ctx, plugin, open[i].ID, &flows)
-		if ok {
+		act, err := e.resumeOnRestart(ctx, r, open[i].ID, &flows)
+		switch act {
+		case releaseAndResume:
+			released.Add(1)
+			resumed.Add(1)
+		case resumeOnly:
 			resumed.Add(1)
 		}
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("resuming the blocks of plugin %q: %w", plugin, err)
+		return fmt.Errorf("resuming the blocks of plugin %q: %w", r.Plugin, err)
 	}
-	e.log.Info("resumed the blocks of a restarted plugin", "plugin", plugin, "blocks", resumed.Load())
+	e.log.Info("resumed the blocks of a restarted plugin", "plugin", r.Plugin, "dead_instance", r.DeadInstance,
+		"blocks", resumed.Load(), "released", released.Load())
 	return nil
 }
 
-func (e *Engine) resumeOnRestart(ctx context.Context, plugin string, id uuid.UUID, flows *sync.Map) (bool, error) {
-	events, err := e.store.Events(ctx, id, 0)
-	if err != nil || len(events) == 0 {
-		return false, err
+// releaseAttempts bounds how often a release is re-decided because the
+// block's log moved between reading and appending.
+const releaseAttempts = 5
+
+func (e *Engine) resumeOnRestart(ctx context.Context, r PluginRestart, id uuid.UUID, flows *sync.Map) (onRestart, error) {
+	for range releaseAttempts {
+		events, err := e.store.Events(ctx, id, 0)
+		if err != nil || len(events) == 0 {
+			return leaveAlone, err
+		}
+		if p, _ := events[0].Metadata[MetadataPlugin].(string); p != r.Plugin {
+			return leaveAlone, nil
+		}
+		b, err := execution.ProjectBlock(events)
+		if err != nil || b.State.IsTerminal() {
+			return leaveAlone, err
+		}
+		act := decideOnRestart(r.Plugin, id, &b, r.Instances)
+		if act == leaveAlone {
+			return act, nil
+		}
+		if act == releaseAndResume {
+			err := e.releaseExecutor(ctx, r, events, b.Executor())
+			if errors.Is(err, store.ErrConflict) {
+				continue // something was recorded meanwhile: decide again
+			}
+			if err != nil {
+				return leaveAlone, err
+			}
+		}
+		return act, e.handBack(ctx, r.Plugin, id, events, flows)
 	}
-	if p, _ := events[0].Metadata[MetadataPlugin].(string); p != plugin {
-		return false, nil
-	}
-	b, err := execution.ProjectBlock(events)
+	e.log.Warn("a block's log kept changing while its plugin restarted; leaving it to the process that writes it",
+		"plugin", r.Plugin, "block_execution", id)
+	return leaveAlone, nil
+}
+
+// handBack gives a block execution to the plugin's running process.
+func (e *Engine) handBack(ctx context.Context, plugin string, id uuid.UUID, events []execution.Event, flows *sync.Map) error {
+	created, err := execution.CreatedOf(events)
 	if err != nil {
-		return false, err
+		return err
 	}
-	created, _ := execution.CreatedOf(events)
 	block, node, err := e.blockContext(ctx, created, flows)
 	if err != nil {
-		return false, err
-	}
-	if x := b.Executor(); x != nil {
-		if err := e.releaseExecutor(ctx, id, events, x); err != nil {
-			return false, err
-		}
+		return err
 	}
 	j := &job{
 		kind: jobResume, plugin: plugin, blockID: id, flowID: created.FlowExecutionID,
@@ -121,23 +163,34 @@ func (e *Engine) resumeOnRestart(ctx context.Context, plugin string, id uuid.UUI
 	if e.dispatch.hold(j) {
 		e.runJob(ctx, j)
 	}
-	return true, nil
+	return nil
 }
 
-// releaseExecutor records that the executor last assigned to a block is
-// gone. Its id is derived from the assignment it ends, so a repeat is a
-// no-op and a later assignment can be released in turn.
-func (e *Engine) releaseExecutor(ctx context.Context, id uuid.UUID, events []execution.Event, x *execution.ExecutorInfo) error {
+// releaseExecutor records that executor x, the one last assigned to a
+// block, is gone with its process. Its id is derived from the assignment
+// it ends, so a repeat is a no-op and a later assignment can be released
+// in turn; it is appended only if nothing was recorded since events were
+// read (else ErrConflict: the caller decides again).
+func (e *Engine) releaseExecutor(ctx context.Context, r PluginRestart, events []execution.Event, x *execution.ExecutorInfo) error {
 	var assigned uint64
 	for i := range events {
 		if events[i].EventType == execution.EventExecutorAssigned {
 			assigned = events[i].Sequence
 		}
 	}
-	ev := e.hostEvent(id, fmt.Sprintf("released/%d", assigned), execution.EventExecutorReleased,
-		execution.Failure{Reason: "the plugin process exited; the block is resumed on its restarted process", Code: "plugin_restarted"})
+	last := events[len(events)-1]
+	ev := e.hostEvent(last.ExecutionID, fmt.Sprintf("released/%d", assigned), execution.EventExecutorReleased,
+		execution.Failure{
+			Reason: "the plugin process exited; the block is resumed on its restarted process",
+			Code:   "plugin_restarted",
+			Details: map[string]any{
+				"plugin":                         r.Plugin,
+				execution.MetadataPluginInstance: x.PluginInstance(),
+				"restart_of_instance":            r.DeadInstance,
+			},
+		})
 	ev.Executor = x
-	_, err := e.appendEvents(ctx, ev)
+	_, err := e.store.Append(ctx, []execution.Event{ev}, store.ExpectSequence(last.Sequence))
 	return ignoreFinal(err)
 }
 

@@ -196,7 +196,7 @@ func TestPluginRestartedReleasesAndResumes(t *testing.T) {
 	}
 	first := newFakePlugin("fake", "1")
 	first.behaviours["LongJob"] = behaviour
-	h := newHarness(t, cat, nil, first)
+	h := newHarness(t, cat, stampingStore{memory.New()}, first)
 	id, err := h.engine.StartFlow(context.Background(), "Long", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +209,9 @@ func TestPluginRestartedReleasesAndResumes(t *testing.T) {
 	second := newFakePlugin("fake", "2")
 	second.behaviours["LongJob"] = behaviour
 	h.restartPlugin(second)
-	if err := h.engine.PluginRestarted(context.Background(), "fake"); err != nil {
+	restart := PluginRestart{Plugin: "fake", DeadInstance: "fake/1",
+		Instances: &fakeInstances{live: "fake/2", hands: map[uuid.UUID]string{bid: "fake/1"}}}
+	if err := h.engine.PluginRestarted(context.Background(), restart); err != nil {
 		t.Fatal(err)
 	}
 	if s := h.wait(id); s != execution.StateCompleted {
@@ -235,7 +237,7 @@ func TestPluginRestartedReleasesAndResumes(t *testing.T) {
 		t.Errorf("ResumeBlock calls on the restarted plugin: %d, want 1", len(second.callsOf("resume")))
 	}
 	// A second notice finds nothing open: nothing is released or resumed twice.
-	if err := h.engine.PluginRestarted(context.Background(), "fake"); err != nil {
+	if err := h.engine.PluginRestarted(context.Background(), restart); err != nil {
 		t.Fatal(err)
 	}
 	if len(second.callsOf("resume")) != 1 {

@@ -8,15 +8,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
 
 	"github.com/openoma/openoma/sdk"
+	"github.com/openoma/openoma/store"
 )
 
 // Errors callers can test with errors.Is.
@@ -58,9 +61,12 @@ type Options struct {
 	// crash to count as a one-off (restarted at once) rather than one more
 	// in a series (restarted after a growing delay). Default 10s.
 	StableUptime time.Duration
-	// OnRestart is called (in its own goroutine) each time a plugin that
-	// crashed is running again, so the engine can resume its blocks.
-	OnRestart func(ctx context.Context, name string)
+	// OnRestart is called each time a plugin that crashed is running
+	// again, so the engine can release and resume the blocks of the dead
+	// process. It runs in its own goroutine, one call at a time per
+	// plugin, in the order of the crashes: two crashes in quick
+	// succession are handled one after the other, never interleaved.
+	OnRestart func(ctx context.Context, r Restart) error
 	// DisableAutoMTLS turns off mutual TLS between host and plugins (for
 	// measurements only).
 	DisableAutoMTLS bool
@@ -138,14 +144,23 @@ type proc struct {
 	quickCrashes int
 	lastExit     string
 	path         string
+	// lastRestart is closed when the latest OnRestart call has returned;
+	// the next one waits for it, which keeps them in order.
+	lastRestart chan struct{}
+
+	hands handRecord
 }
 
 type instance struct {
+	id      Instance
 	client  *plugin.Client
 	runner  *procRunner
 	adapter sdk.Adapter
 	info    sdk.Info
 	started time.Time
+
+	storesMu sync.Mutex
+	stores   map[store.EventStore]*stampingStore // see storeFor
 }
 
 // Adapter returns the plugin as an sdk.Adapter. The value stays valid
@@ -244,6 +259,9 @@ func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
 	cc := sdk.ClientConfig(nil, m.opts.Logger.Named(spec.Name))
 	cc.AutoMTLS = !m.opts.DisableAutoMTLS
 	cc.StartTimeout = m.opts.StartTimeout
+	// sdk.ClientConfig lifts gRPC's 4 MiB message limit to
+	// sdk.MaxMessageBytes on this connection (and the sdk does on the
+	// brokered store), so inputs and outputs of up to 64 MiB get through.
 	// go-plugin hands a RunnerFunc a command with no path, only the
 	// environment of its handshake (and, being exclusive with Cmd, it
 	// cannot check SecureConfig itself: VerifyChecksum above does).
@@ -277,8 +295,11 @@ func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
 	p.mu.Lock()
 	p.path = path
 	p.mu.Unlock()
-	m.log.Info("plugin started", "plugin", spec.Name, "path", path, "pid", run.ID(), "version", info.Version)
-	return &instance{client: client, runner: run, adapter: adapter, info: info, started: time.Now()}, nil
+	pid, _ := strconv.Atoi(run.ID())
+	started := time.Now()
+	id := Instance{Plugin: spec.Name, ID: uuid.NewString(), PID: pid, Started: started}
+	m.log.Info("plugin started", "plugin", spec.Name, "path", path, "pid", run.ID(), "instance", id.ID, "version", info.Version)
+	return &instance{id: id, client: client, runner: run, adapter: adapter, info: info, started: started}, nil
 }
 
 // missingHints returns the configured hints the plugin does not serve.
@@ -326,8 +347,8 @@ func (m *Manager) watch(p *proc, inst *instance) {
 		return
 	}
 	m.log.Error("plugin exited unexpectedly", "plugin", p.spec.Name, "pid", inst.runner.ID(),
-		"reason", p.lastExit, "quick_crashes_in_a_row", crashes)
-	m.restart(p, crashes)
+		"instance", inst.id.ID, "reason", p.lastExit, "quick_crashes_in_a_row", crashes)
+	m.restart(p, crashes, inst.id)
 }
 
 // restartDelay is the wait before relaunching a plugin after its n-th quick
@@ -355,7 +376,7 @@ func exitReason(err error) string {
 // restarted at once; one that keeps crashing soon after its start, or
 // fails to launch, waits longer each time (doubling, up to
 // RestartBackoffMax).
-func (m *Manager) restart(p *proc, quickCrashes int) {
+func (m *Manager) restart(p *proc, quickCrashes int, dead Instance) {
 	delay := restartDelay(quickCrashes, m.opts.RestartBackoff, m.opts.RestartBackoffMax)
 	first := quickCrashes == 0
 	for {
@@ -368,7 +389,8 @@ func (m *Manager) restart(p *proc, quickCrashes int) {
 			delay = min(delay*2, m.opts.RestartBackoffMax)
 		}
 		first = false
-		if _, err := m.instance(m.ctx, p.spec.Name); err != nil {
+		live, err := m.instance(m.ctx, p.spec.Name)
+		if err != nil {
 			if m.ctx.Err() != nil {
 				return
 			}
@@ -378,15 +400,37 @@ func (m *Manager) restart(p *proc, quickCrashes int) {
 		p.mu.Lock()
 		p.restarts++
 		p.mu.Unlock()
-		if m.opts.OnRestart != nil {
-			m.wg.Add(1)
-			go func() {
-				defer m.wg.Done()
-				m.opts.OnRestart(m.ctx, p.spec.Name)
-			}()
-		}
+		m.notifyRestart(p, Restart{Plugin: p.spec.Name, Dead: dead, Live: live.id})
 		return
 	}
+}
+
+// notifyRestart calls OnRestart in its own goroutine, after the calls for
+// the plugin's earlier crashes have returned.
+func (m *Manager) notifyRestart(p *proc, r Restart) {
+	if m.opts.OnRestart == nil {
+		return
+	}
+	p.mu.Lock()
+	previous := p.lastRestart
+	done := make(chan struct{})
+	p.lastRestart = done
+	p.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(done)
+		if previous != nil {
+			select {
+			case <-previous:
+			case <-m.ctx.Done():
+				return
+			}
+		}
+		if err := m.opts.OnRestart(m.ctx, r); err != nil && m.ctx.Err() == nil {
+			m.log.Error("resuming the blocks of a restarted plugin", "plugin", r.Plugin, "dead_instance", r.Dead.ID, "error", err)
+		}
+	}()
 }
 
 // Close stops every plugin and waits for the watchers to finish.

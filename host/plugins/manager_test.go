@@ -198,9 +198,10 @@ func TestCrashIsNoticedRestartedAndReported(t *testing.T) {
 	var restarts atomic.Int32
 	restarted := make(chan time.Time, 4)
 	m := newManager(t, []Spec{{Name: "test", Hints: []string{"test"}}}, Options{
-		OnRestart: func(ctx context.Context, name string) {
+		OnRestart: func(ctx context.Context, r Restart) error {
 			restarts.Add(1)
 			restarted <- time.Now()
+			return nil
 		},
 	})
 	a, _ := m.Adapter("test")
@@ -312,7 +313,7 @@ func TestQuickCrashesBackOff(t *testing.T) {
 	var restarts atomic.Int32
 	m := newManager(t, []Spec{{Name: "test", Hints: []string{"test"}, Env: []string{"TESTPLUGIN_EXIT_AFTER=10ms"}}}, Options{
 		RestartBackoff: 300 * time.Millisecond, RestartBackoffMax: 5 * time.Second, StableUptime: 10 * time.Second,
-		OnRestart: func(context.Context, string) { restarts.Add(1) },
+		OnRestart: func(context.Context, Restart) error { restarts.Add(1); return nil },
 	})
 	a, _ := m.Adapter("test")
 	_, _ = a.Describe(context.Background())

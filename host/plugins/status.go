@@ -4,18 +4,21 @@ import "time"
 
 // Status is what `openoma-host plugins` shows of one plugin.
 type Status struct {
-	Name           string    `json:"name"`
-	Path           string    `json:"path,omitempty"`
-	Hints          []string  `json:"hints"`
-	MaxConcurrency int       `json:"max_concurrency,omitempty"`
-	Running        bool      `json:"running"`
-	PID            string    `json:"pid,omitempty"`
-	Version        string    `json:"version,omitempty"`
-	ServedHints    []string  `json:"served_hints,omitempty"`
-	StartedAt      time.Time `json:"started_at,omitzero"`
-	Restarts       int       `json:"restarts"`
-	LastExit       string    `json:"last_exit,omitempty"`
-	LastError      string    `json:"last_error,omitempty"`
+	Name           string   `json:"name"`
+	Path           string   `json:"path,omitempty"`
+	Hints          []string `json:"hints"`
+	MaxConcurrency int      `json:"max_concurrency,omitempty"`
+	Running        bool     `json:"running"`
+	PID            string   `json:"pid,omitempty"`
+	// Instance is the running process's launch id, the one the host stamps
+	// on the events it records (execution.MetadataPluginInstance).
+	Instance    string    `json:"instance,omitempty"`
+	Version     string    `json:"version,omitempty"`
+	ServedHints []string  `json:"served_hints,omitempty"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	Restarts    int       `json:"restarts"`
+	LastExit    string    `json:"last_exit,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
 }
 
 // Status reports every configured plugin, in configuration order.
@@ -34,6 +37,7 @@ func (m *Manager) Status() []Status {
 		if p.cur != nil {
 			s.Running = true
 			s.PID = p.cur.runner.ID()
+			s.Instance = p.cur.id.ID
 			s.Version = p.cur.info.Version
 			s.ServedHints = p.cur.info.Hints
 			s.StartedAt = p.cur.started
