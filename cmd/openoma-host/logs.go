@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/eventlabel"
 )
 
 func newLogsCommand(g *globals) *cobra.Command {
@@ -32,11 +33,11 @@ progress event as JSON instead.`,
 				return err
 			}
 			defer s.Close()
-			labels := newEventLabels(g.definitionsIfAny())
+			labels := eventlabel.New(g.definitionsIfAny())
 			root := ""
 			notBlock := map[string]bool{} // flows' and contracts' progress is the engine's, not output
 			err = s.Events(cmd.Context(), args[0], 0, follow, func(ev execution.Event) error {
-				label := labels.label(ev)
+				label := labels.Label(ev)
 				if root == "" {
 					root = ev.ExecutionID.String()
 				}

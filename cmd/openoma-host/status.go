@@ -15,6 +15,7 @@ import (
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/eventlabel"
 )
 
 func newStatusCommand(g *globals) *cobra.Command {
@@ -157,7 +158,7 @@ per line.`,
 				return err
 			}
 			defer s.Close()
-			labels := newEventLabels(g.definitionsIfAny())
+			labels := eventlabel.New(g.definitionsIfAny())
 			err = s.Events(cmd.Context(), args[0], after, follow, func(ev execution.Event) error {
 				if g.json {
 					b, err := json.Marshal(ev)
@@ -167,7 +168,7 @@ per line.`,
 					_, err = fmt.Fprintf(g.stdout, "%s\n", b)
 					return err
 				}
-				return writeEvent(g, ev, labels.label(ev))
+				return writeEvent(g, ev, labels.Label(ev))
 			})
 			return notFoundHint(err, args[0])
 		},
