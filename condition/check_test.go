@@ -3,6 +3,7 @@ package condition_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,6 +138,37 @@ func BenchmarkCheck(b *testing.B) {
 			if err := c.Check("true", d, condition.WantBool); err != nil {
 				b.Fatal(err)
 			}
+		}
+	})
+}
+
+// FuzzCheck type-checks arbitrary text against declared ports: no panic,
+// every failure wraps a sentinel, and with open declarations Check agrees
+// with Compile, which uses the same environment without declared ports.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{
+		`outputs.amount > 100000`, `outputs.amont > 1`, `outputs.amount > 'lots'`, `outputs.amount`,
+		`has(outputs.verdict) && outputs.verdict == "approved"`, `outputs["pr-link"] != ""`,
+		`inputs.tickets.map(t, t.id)`, `outputs.amount == 3`, `inputs.`,
+	} {
+		f.Add(s)
+	}
+	c := newCompiler(f, condition.WithCacheSize(64))
+	decl := condition.Declarations{
+		Inputs:  []core.PortDescriptor{typed("tickets", "array"), typed("threshold", "integer")},
+		Outputs: []core.PortDescriptor{typed("amount", "number"), typed("verdict", "string"), typed("pr-link", "")},
+	}
+	open := condition.Declarations{InputsOpen: true, OutputsOpen: true}
+	sentinels := []error{condition.ErrCompile, condition.ErrNotBool, condition.ErrNotList, condition.ErrUnknownPort}
+	f.Fuzz(func(t *testing.T, expr string) {
+		for _, want := range []condition.Result{condition.WantBool, condition.WantList} {
+			if err := c.Check(expr, decl, want); err != nil && !slices.ContainsFunc(sentinels, func(s error) bool { return errors.Is(err, s) }) {
+				t.Fatalf("Check error %v wraps no sentinel", err)
+			}
+		}
+		_, compileErr := c.CompileExpression(expr)
+		if checkErr := c.Check(expr, open, condition.WantBool); (checkErr == nil) != (compileErr == nil) {
+			t.Fatalf("open Check says %v, Compile says %v", checkErr, compileErr)
 		}
 	})
 }
