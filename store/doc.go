@@ -16,6 +16,11 @@
 //     readers subscribe to new events without ever blocking writers.
 //
 // Errors callers can test with errors.Is are the Err* sentinels below.
+// Two of them describe the medium rather than the append: ErrCorrupt (a
+// stored event failed its checksum, or a file the store needs is damaged or
+// gone; the error names the execution and sequence, or the file) and
+// ErrNoSpace (the disk is too full to take the append safely; nothing was
+// stored, retry once space is freed).
 // Implementations live in store/memory and store/badger; store/storetest is
 // the conformance suite every implementation passes.
 package store

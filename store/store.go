@@ -26,6 +26,15 @@ var (
 	ErrInvalid = errors.New("invalid append")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store closed")
+	// ErrCorrupt: stored data failed a check (a checksum, a missing or
+	// damaged file). The error names what is damaged: the execution and
+	// sequence of an event, or the file. A store never returns damaged
+	// bytes as data.
+	ErrCorrupt = errors.New("stored data is corrupt")
+	// ErrNoSpace: the store refused an append because the disk holding it
+	// is (nearly) full. Nothing of the append was stored; retry it once
+	// space is freed. Reads keep working.
+	ErrNoSpace = errors.New("not enough free disk space")
 )
 
 // AppendOptions tune one Append.

@@ -44,13 +44,13 @@ func (o Options) badgerOptions(dir string) dgbadger.Options {
 	bo.NumVersionsToKeep = 1
 	bo.Compression = options.Snappy
 	bo.MetricsEnabled = false
-	// Blocks are always verified as they are read; OnTableAndBlockRead
-	// would be the combination, but it panics on a damaged block (badger
-	// v4.9.6), so opening verifies whole tables with OnTableRead instead.
+	// Blocks are verified as they are read; whole tables are verified
+	// before Badger opens them, by checkBeforeOpen (OnTableAndBlockRead
+	// would do both, but it panics on a damaged block, badger v4.9.6).
 	bo.ChecksumVerificationMode = options.OnBlockRead
-	if !o.SkipTableVerification && !o.InMemory {
-		bo.ChecksumVerificationMode = options.OnTableRead
-	}
+	// Value-log entries carry Badger's CRC too; the event checksum
+	// (codec.go) covers them already, inline values included.
+	bo.VerifyValueChecksum = false
 	bo.Logger = badgerLogger{o.Logger}
 	return bo
 }

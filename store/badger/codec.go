@@ -3,8 +3,8 @@ package badger
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"hash/crc32"
 
 	"github.com/google/uuid"
 
@@ -26,10 +26,26 @@ import (
 // payload and metadata are free-form JSON (map[string]any), which
 // protobuf's Struct cannot carry faithfully (every number becomes a
 // double), so they would stay JSON inside it anyway.
-const eventCodecV1 = 1
+//
+// Version 2 (what this code writes) is version 1 followed by a CRC-32C
+// (Castagnoli, big-endian) of every byte before it, version byte included:
+// Badger checksums its blocks and value-log entries, but only where a read
+// asks it to, and a value that decodes is not proof that it is the value
+// that was stored. Version 1 events (written before checksums) still read;
+// they are checked by their structure only.
+const (
+	eventCodecV1 = 1
+	eventCodecV2 = 2
+)
 
-// errCorruptValue marks a stored value that does not decode.
-var errCorruptValue = errors.New("corrupt stored value")
+// checksumSize is the length of the CRC-32C that ends a version 2 event.
+const checksumSize = 4
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// errCorruptValue marks a stored value that does not decode or fails its
+// checksum; it is a store.ErrCorrupt.
+var errCorruptValue = fmt.Errorf("%w: stored value", store.ErrCorrupt)
 
 func encodeEvent(ev execution.Event) ([]byte, error) {
 	ts, err := ev.Timestamp.MarshalBinary()
@@ -48,8 +64,8 @@ func encodeEvent(ev execution.Event) ([]byte, error) {
 			return nil, fmt.Errorf("%w: event %s: metadata: %w", store.ErrInvalid, ev.ID, err)
 		}
 	}
-	b := make([]byte, 0, 33+2*binary.MaxVarintLen64+len(ts)+len(ev.EventType)+len(executor)+len(ev.Payload)+len(metadata)+5*binary.MaxVarintLen32)
-	b = append(b, eventCodecV1)
+	b := make([]byte, 0, 33+2*binary.MaxVarintLen64+len(ts)+len(ev.EventType)+len(executor)+len(ev.Payload)+len(metadata)+5*binary.MaxVarintLen32+checksumSize)
+	b = append(b, eventCodecV2)
 	b = append(b, ev.ID[:]...)
 	b = append(b, ev.ExecutionID[:]...)
 	b = binary.AppendUvarint(b, ev.Sequence)
@@ -59,15 +75,16 @@ func encodeEvent(ev execution.Event) ([]byte, error) {
 	b = appendOpt(b, executor, ev.Executor != nil)
 	b = appendBlob(b, ev.Payload)
 	b = appendOpt(b, metadata, ev.Metadata != nil)
-	return b, nil
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
 }
 
 func decodeEvent(b []byte) (execution.Event, error) {
-	var ev execution.Event
-	r := reader{b: b}
-	if v := r.byte(); v != eventCodecV1 {
-		return ev, fmt.Errorf("%w: event codec version %d, want %d", errCorruptValue, v, eventCodecV1)
+	body, err := checkedBody(b)
+	if err != nil {
+		return execution.Event{}, err
 	}
+	var ev execution.Event
+	r := reader{b: body, off: 1}
 	ev.ID = r.uuid()
 	ev.ExecutionID = r.uuid()
 	ev.Sequence = r.uvarint()
@@ -156,6 +173,43 @@ func decodeExecRecord(b []byte) (execRecord, error) {
 		return execRecord{}, fmt.Errorf("%w: execution %s: created_at: %w", errCorruptValue, rec.info.ID, err)
 	}
 	return rec, nil
+}
+
+// checkedBody checks a stored event's version and, for version 2, its
+// checksum, and returns the bytes to decode (version byte included, the
+// checksum not).
+func checkedBody(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty value", errCorruptValue)
+	}
+	switch b[0] {
+	case eventCodecV1:
+		return b, nil
+	case eventCodecV2:
+		if len(b) < 1+checksumSize {
+			return nil, fmt.Errorf("%w: %d bytes, too short for a checksummed event", errCorruptValue, len(b))
+		}
+		n := len(b) - checksumSize
+		want, got := binary.BigEndian.Uint32(b[n:]), crc32.Checksum(b[:n], castagnoli)
+		if want != got {
+			return nil, fmt.Errorf("%w: checksum mismatch (stored %08x, computed %08x over %d bytes)", errCorruptValue, want, got, n)
+		}
+		return b[:n], nil
+	case 0:
+		if allZero(b) {
+			return nil, fmt.Errorf("%w: the value reads as %d zero bytes (its value-log file was probably deleted, truncated or replaced)", errCorruptValue, len(b))
+		}
+	}
+	return nil, fmt.Errorf("%w: event codec version %d, this version reads %d and %d", errCorruptValue, b[0], eventCodecV1, eventCodecV2)
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func appendBlob(b, v []byte) []byte {

@@ -84,6 +84,14 @@ type Options struct {
 	// (verify).
 	SkipTableVerification bool
 
+	// MinFreeSpace is the free space, in bytes, below which appends fail
+	// with store.ErrNoSpace instead of letting Badger write into files it
+	// maps into memory (on a full disk that is SIGBUS, not an error). It
+	// must cover what Badger writes without an append: a memtable flush,
+	// the compactions that follow, a new value-log file. Default 128 MiB;
+	// negative disables the check.
+	MinFreeSpace int64
+
 	// Logger receives Badger's log lines (its INFO as Debug). Default: a
 	// logger on standard error at Warn level.
 	Logger hclog.Logger
@@ -104,6 +112,7 @@ func DefaultOptions() Options {
 		GCInterval:       10 * time.Minute,
 		GCDiscardRatio:   0.5,
 		MaxBatchAppends:  1024,
+		MinFreeSpace:     128 << 20,
 	}
 }
 
@@ -125,6 +134,7 @@ func (o Options) withDefaults() (Options, error) {
 	fillInt(&o.NumCompactors, d.NumCompactors)
 	fillInt64(&o.BaseTableSize, d.BaseTableSize)
 	fillInt(&o.MaxBatchAppends, d.MaxBatchAppends)
+	fillInt64(&o.MinFreeSpace, d.MinFreeSpace)
 	if o.GCInterval == 0 {
 		o.GCInterval = d.GCInterval
 	}

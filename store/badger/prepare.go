@@ -16,7 +16,9 @@ import (
 // store plus the earlier appends of this batch) and encodes its writes:
 // the events, the event-id and position indexes, the execution record and
 // the execution indexes. pos is the last position assigned so far.
-func (s *Store) prepare(txn *dgbadger.Txn, r *writeRequest, pos uint64, now time.Time) (*pendingAppend, error) {
+func (s *Store) prepare(txn *dgbadger.Txn, r *writeRequest, pos uint64, now time.Time) (_ *pendingAppend, err error) {
+	defer recovered(&err, "check append")
+	defer func() { err = readError(err) }()
 	stored, err := storedAlready(txn, r.events)
 	if err != nil {
 		return nil, err
@@ -189,15 +191,27 @@ func getEvent(txn *dgbadger.Txn, exec uuid.UUID, seq uint64) (execution.Event, e
 	return decodeItem(item)
 }
 
+// decodeItem reads and checks one stored event. A value that fails its
+// checksum, or that Badger cannot read, is an error naming the execution
+// and sequence (store.ErrCorrupt), never an event; so is an event whose
+// own ids disagree with the key it is stored under.
 func decodeItem(item *dgbadger.Item) (execution.Event, error) {
+	key := item.Key()
+	if len(key) != 25 {
+		return execution.Event{}, fmt.Errorf("%w: event key %x has length %d", store.ErrCorrupt, key, len(key))
+	}
+	exec, seq := execOfEventKey(key), seqOfEventKey(key)
 	var ev execution.Event
 	err := item.Value(func(v []byte) error {
 		var derr error
 		ev, derr = decodeEvent(v)
 		return derr
 	})
+	if err == nil && (ev.ExecutionID != exec || ev.Sequence != seq) {
+		err = fmt.Errorf("%w: the value stored under this key is event %d of execution %s", store.ErrCorrupt, ev.Sequence, ev.ExecutionID)
+	}
 	if err != nil {
-		return execution.Event{}, fmt.Errorf("read event key %x: %w", item.Key(), err)
+		return execution.Event{}, fmt.Errorf("event %d of execution %s: %w", seq, exec, readError(err))
 	}
 	return ev, nil
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/openoma/openoma/store"
 )
 
-// view runs fn in a read transaction while holding the store open.
-func (s *Store) view(ctx context.Context, what string, fn func(txn *dgbadger.Txn) error) error {
+// view runs fn in a read transaction while holding the store open. A
+// panic inside Badger (damaged files) becomes store.ErrCorrupt, and
+// Badger's reports of damage are translated to it.
+func (s *Store) view(ctx context.Context, what string, fn func(txn *dgbadger.Txn) error) (err error) {
 	if err := checkCtx(ctx, what); err != nil {
 		return err
 	}
@@ -20,7 +22,8 @@ func (s *Store) view(ctx context.Context, what string, fn func(txn *dgbadger.Txn
 		return err
 	}
 	defer s.mu.RUnlock()
-	return s.db.View(fn)
+	defer recovered(&err, what)
+	return readError(s.db.View(fn))
 }
 
 // Events returns executionID's events with Sequence > after, in order.

@@ -14,6 +14,8 @@ type Stats struct {
 	// Commits is the number of Badger transactions committed; in sync mode
 	// each is one fsync of the write-ahead log.
 	Commits uint64
+	// NoSpace is the number of Append calls refused with store.ErrNoSpace.
+	NoSpace uint64
 }
 
 // AppendsPerCommit is the average group-commit size.
@@ -25,7 +27,7 @@ func (s Stats) AppendsPerCommit() float64 {
 }
 
 type counters struct {
-	appends, events, noops, commits atomic.Uint64
+	appends, events, noops, commits, noSpace atomic.Uint64
 }
 
 // Stats returns the counters; it is cheap and safe to call at any time.
@@ -35,5 +37,6 @@ func (s *Store) Stats() Stats {
 		Events:  s.stats.events.Load(),
 		NoOps:   s.stats.noops.Load(),
 		Commits: s.stats.commits.Load(),
+		NoSpace: s.stats.noSpace.Load(),
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	dgbadger "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/openoma/openoma/store"
 )
@@ -75,14 +73,17 @@ var (
 )
 
 // Open opens (creating if needed) the event store in dir. It fails at once
-// with ErrLocked if another process holds dir, and with Badger's reason if
-// the directory is corrupt.
+// with ErrLocked if another process holds dir, and with store.ErrCorrupt,
+// naming the file, if the directory is damaged in a way Badger would
+// "repair" by discarding data (see checkBeforeOpen): nothing in dir is
+// changed or deleted then.
 func Open(dir string, opts Options) (*Store, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{opts: opts, dir: dir}
+	var st storeState
 	if !opts.InMemory {
 		if dir == "" {
 			return nil, errors.New("open event store: no data directory given")
@@ -93,12 +94,16 @@ func Open(dir string, opts Options) (*Store, error) {
 		if s.lock, err = lockDir(dir); err != nil {
 			return nil, err
 		}
+		if st, err = s.checkDir(); err != nil {
+			s.lock.release()
+			return nil, err
+		}
 	}
 	if s.db, err = openBadger(dir, opts); err != nil {
 		s.lock.release()
 		return nil, err
 	}
-	if err := s.init(); err != nil {
+	if err := s.init(st); err != nil {
 		_ = s.db.Close()
 		s.lock.release()
 		return nil, fmt.Errorf("open event store in %s: %w", s.where(), err)
@@ -107,39 +112,36 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// openBadger opens the database. Verifying tables at open maps and reads
-// every table file; those pages would then count in the process's RSS for
-// as long as the store is open. So verification opens the database once
-// with table verification, closes it (unmapping everything), and opens it
-// again checking blocks as they are read.
-func openBadger(dir string, opts Options) (*dgbadger.DB, error) {
-	bo := opts.badgerOptions(dir)
-	if bo.ChecksumVerificationMode == options.OnTableRead && hasTables(dir) {
-		db, err := dgbadger.Open(bo)
-		if err != nil {
-			return nil, badgerOpenError(dir, err)
-		}
-		if err := db.Close(); err != nil {
-			return nil, fmt.Errorf("open event store in %s: close after verifying tables: %w", dir, err)
-		}
-		// Verification allocated tens of MiB of block buffers that are
-		// garbage now; hand them back rather than let an idle host keep
-		// them until the runtime's scavenger gets to it.
-		debug.FreeOSMemory()
-		bo.ChecksumVerificationMode = options.OnBlockRead
+// checkDir runs the checks that must pass before Badger may touch dir:
+// enough free space for Badger's first writes, and nothing it would
+// discard.
+func (s *Store) checkDir() (storeState, error) {
+	if err := s.checkOpenSpace(); err != nil {
+		return storeState{}, err
 	}
-	db, err := dgbadger.Open(bo)
+	st, err := readState(s.dir)
+	if err != nil {
+		return st, err
+	}
+	if err := checkBeforeOpen(s.dir, st, !s.opts.SkipTableVerification); err != nil {
+		return st, fmt.Errorf("open event store in %s: %w", s.dir, err)
+	}
+	return st, nil
+}
+
+// openBadger opens the database. Tables were verified by checkBeforeOpen
+// (which maps each one, reads it and unmaps it again, so the pages read
+// do not stay in the process's RSS); Badger checks blocks as it reads them.
+func openBadger(dir string, opts Options) (db *dgbadger.DB, err error) {
+	defer recovered(&err, "open event store in "+dir)
+	db, err = dgbadger.Open(opts.badgerOptions(dir))
 	if err != nil {
 		return nil, badgerOpenError(dir, err)
 	}
+	// Reading every table allocated block buffers that are garbage now;
+	// hand them back rather than let an idle host keep them.
+	debug.FreeOSMemory()
 	return db, nil
-}
-
-// hasTables reports whether dir holds table files, i.e. whether there is
-// anything to verify (a new store has none).
-func hasTables(dir string) bool {
-	m, err := filepath.Glob(filepath.Join(dir, "*.sst"))
-	return err != nil || len(m) > 0
 }
 
 func badgerOpenError(dir string, err error) error {
@@ -155,12 +157,37 @@ func OpenInMemory(opts Options) (*Store, error) {
 	return Open("", opts)
 }
 
-// init checks or writes the format marker and loads the last position.
-func (s *Store) init() error {
+// init checks or writes the format marker, loads the last position and
+// checks it against the state file: a store that closed cleanly never
+// opens with fewer events than it had. It then marks the store open.
+func (s *Store) init(st storeState) error {
 	if err := s.checkFormat(); err != nil {
 		return err
 	}
-	return s.loadLastPosition()
+	if err := s.loadLastPosition(); err != nil {
+		return err
+	}
+	if s.opts.InMemory {
+		return nil
+	}
+	if last := s.lastPos.Load(); st.Clean && last < st.LastPosition {
+		return fmt.Errorf("%w: the store closed at position %d (%s) but opens at %d: events are missing; see `openoma-host verify`",
+			store.ErrCorrupt, st.LastPosition, st.Written.Format(time.RFC3339), last)
+	}
+	return s.saveState(false)
+}
+
+// saveState records the value-log files and last position in the state
+// file (see state.go).
+func (s *Store) saveState(clean bool) error {
+	logs, err := valueLogNames(s.dir)
+	if err != nil {
+		return err
+	}
+	if err := writeState(s.dir, storeState{Clean: clean, LastPosition: s.lastPos.Load(), ValueLogs: logs}); err != nil {
+		return fmt.Errorf("write %s: %w", stateFile, err)
+	}
+	return nil
 }
 
 func (s *Store) checkFormat() error {
@@ -251,6 +278,9 @@ func (s *Store) Close() error {
 	close(s.gcStop)
 	<-s.gcDone
 	err := s.db.Close()
+	if err == nil && !s.opts.InMemory && s.broken.Load() == nil {
+		err = s.saveState(true)
+	}
 	s.lock.release()
 	if err != nil {
 		return fmt.Errorf("close event store in %s: %w", s.where(), err)

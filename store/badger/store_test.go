@@ -217,7 +217,8 @@ func TestOpenReportsBadDirectories(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			text: "does not exist",
+			text: "listed in the manifest (level 0) but missing",
+			want: store.ErrCorrupt,
 		},
 		{
 			name: "other badger data",

@@ -206,6 +206,9 @@ func (p *pendingAppend) apply(txn *dgbadger.Txn) error {
 // commitAppends commits batch, in as many transactions as Badger's size
 // limit requires, and answers every request.
 func (s *Store) commitAppends(batch []*writeRequest) {
+	if s.refuseIfFull(batch) { // freespace.go
+		return
+	}
 	for len(batch) > 0 {
 		n := s.commitSome(batch)
 		batch = batch[n:]
