@@ -36,13 +36,13 @@ func (e *Engine) hostEvent(exec uuid.UUID, purpose string, t execution.EventType
 // store refuses as a whole), the events are appended one by one, each a
 // no-op or new.
 func (e *Engine) appendEvents(ctx context.Context, events ...execution.Event) ([]execution.Event, error) {
-	stored, err := e.store.Append(ctx, events, store.AppendOptions{})
+	stored, err := e.appendWaitingForSpace(ctx, events, store.AppendOptions{})
 	if err == nil || len(events) == 1 || !errors.Is(err, store.ErrInvalid) {
 		return stored, err
 	}
 	stored = stored[:0]
 	for _, ev := range events {
-		s, err := e.store.Append(ctx, []execution.Event{ev}, store.AppendOptions{})
+		s, err := e.appendWaitingForSpace(ctx, []execution.Event{ev}, store.AppendOptions{})
 		if err != nil {
 			return stored, err
 		}
