@@ -182,6 +182,10 @@ func StoreOptions(cfg *config.Config, log hclog.Logger) badger.Options {
 	if o.GCInterval == 0 {
 		o.GCInterval = -1 // 0 in the config means off
 	}
+	o.MinFreeSpace = int64(cfg.Store.MinFreeSpaceMB) << 20
+	if o.MinFreeSpace == 0 {
+		o.MinFreeSpace = -1 // 0 in the config means off
+	}
 	o.Logger = log.Named("badger")
 	return o
 }

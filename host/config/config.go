@@ -42,6 +42,10 @@ type Store struct {
 	ValueLogFileSizeMB int `mapstructure:"value_log_file_size_mb"`
 	// GCInterval is how often value-log garbage collection runs; 0 disables it.
 	GCInterval time.Duration `mapstructure:"gc_interval"`
+	// MinFreeSpaceMB is the free disk space below which appends fail with
+	// "disk full" (store.ErrNoSpace) rather than risk Badger writing into
+	// a file the disk cannot back; 0 disables the check.
+	MinFreeSpaceMB int `mapstructure:"min_free_space_mb"`
 }
 
 // Plugin is one adapter plugin the host may launch.

@@ -35,6 +35,7 @@ func Defaults() Config {
 			IndexCacheMB:       8,
 			ValueLogFileSizeMB: 64,
 			GCInterval:         10 * time.Minute,
+			MinFreeSpaceMB:     128,
 		},
 		Engine: Engine{
 			CallTimeout:       30 * time.Second,
@@ -128,6 +129,7 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("store.index_cache_mb", d.Store.IndexCacheMB)
 	v.SetDefault("store.value_log_file_size_mb", d.Store.ValueLogFileSizeMB)
 	v.SetDefault("store.gc_interval", d.Store.GCInterval)
+	v.SetDefault("store.min_free_space_mb", d.Store.MinFreeSpaceMB)
 	v.SetDefault("routing.default_plugin", d.Routing.DefaultPlugin)
 	v.SetDefault("routing.conditions_plugin", d.Routing.ConditionsPlugin)
 	v.SetDefault("engine.call_timeout", d.Engine.CallTimeout)
@@ -276,6 +278,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Store.GCInterval < 0 {
 		bad("store.gc_interval", "must not be negative")
+	}
+	if c.Store.MinFreeSpaceMB < 0 {
+		bad("store.min_free_space_mb", "must not be negative (0 disables the check)")
 	}
 	if c.Engine.CallTimeout <= 0 {
 		bad("engine.call_timeout", "must be positive, got %s", c.Engine.CallTimeout)

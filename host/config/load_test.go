@@ -210,7 +210,7 @@ func TestStoreDefaultsMatchTheStore(t *testing.T) {
 	b := badger.DefaultOptions()
 	if int64(d.MemTableSizeMB)<<20 != b.MemTableSize || int64(d.BlockCacheMB)<<20 != b.BlockCacheSize ||
 		int64(d.IndexCacheMB)<<20 != b.IndexCacheSize || int64(d.ValueLogFileSizeMB)<<20 != b.ValueLogFileSize ||
-		d.GCInterval != b.GCInterval {
+		d.GCInterval != b.GCInterval || int64(d.MinFreeSpaceMB)<<20 != b.MinFreeSpace {
 		t.Fatalf("config store defaults %+v differ from badger.DefaultOptions() %+v", d, b)
 	}
 }
