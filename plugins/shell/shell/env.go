@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,16 +73,79 @@ type run struct {
 	BlockVersion    int
 	NodeAlias       string
 	OutputsPath     string
+	// InputsDir is where inputs passed by file are written.
+	InputsDir string
+}
+
+// MaxEnvValue is the largest input value passed in its OPENOMA_INPUT_<NAME>
+// variable. A bigger one — Linux refuses an environment string over
+// 128 KiB, and big environments slow every exec — or one holding a NUL
+// byte is written to a file instead, whose path is in
+// OPENOMA_INPUT_<NAME>_FILE (and OPENOMA_INPUT_<NAME> is left unset).
+// Every input is on stdin, as one JSON object, either way.
+const MaxEnvValue = 64 << 10
+
+// FileEnvSuffix ends the name of the variable that holds the path of an
+// input passed by file.
+const FileEnvSuffix = "_FILE"
+
+// inputFile is an input value passed by file.
+type inputFile struct {
+	Path string
+	Data []byte
 }
 
 // commandEnv builds a command's environment from the plugin's (environ,
 // as os.Environ gives it): PATH and HOME; every OPENOMA_* variable of the
 // plugin except the plugin's own settings (OPENOMA_PLUGIN_*) and anything
 // that would shadow a per-run variable; the names cmd.Env allows; then the
-// per-run variables and one OPENOMA_INPUT_<NAME> per input. Two inputs
-// whose names map to the same variable, and values that cannot be put in
-// an environment (a NUL byte), are errors.
-func commandEnv(environ []string, cmd Command, r run, inputs map[string]any) ([]string, error) {
+// per-run variables and one OPENOMA_INPUT_<NAME> per input — or, for a
+// value over MaxEnvValue or holding a NUL byte, OPENOMA_INPUT_<NAME>_FILE
+// naming a file in r.InputsDir, which it returns for the caller to write.
+// Two inputs whose names map to the same variable are an error.
+func commandEnv(environ []string, cmd Command, r run, inputs map[string]any) ([]string, []inputFile, error) {
+	env := baseEnv(environ, cmd, r)
+	var files []inputFile
+	owner := map[string]string{}
+	claim := func(key, name string) error {
+		if other, ok := owner[key]; ok {
+			return fmt.Errorf("inputs %q and %q both map to the variable %s; rename one of the ports", other, name, key)
+		}
+		owner[key] = name
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		key := InputEnvName(name)
+		if err := claim(key, name); err != nil {
+			return nil, nil, err
+		}
+		value, ok, err := InputEnvValue(inputs[name])
+		if err != nil {
+			return nil, nil, fmt.Errorf("input %q: cannot encode as JSON: %w", name, err)
+		}
+		if !ok {
+			continue
+		}
+		if len(value) <= MaxEnvValue && !strings.ContainsRune(value, 0) {
+			env[key] = value
+			continue
+		}
+		if err := claim(key+FileEnvSuffix, name); err != nil {
+			return nil, nil, err
+		}
+		path := filepath.Join(r.InputsDir, key)
+		env[key+FileEnvSuffix] = path
+		files = append(files, inputFile{Path: path, Data: []byte(value)})
+	}
+	out := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, k+"="+env[k])
+	}
+	return out, files, nil
+}
+
+// baseEnv is a command's environment without its inputs.
+func baseEnv(environ []string, cmd Command, r run) map[string]string {
 	plugin := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
@@ -115,27 +179,5 @@ func commandEnv(environ []string, cmd Command, r run, inputs map[string]any) ([]
 	} else {
 		delete(env, EnvNodeAlias)
 	}
-	owner := map[string]string{}
-	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		key := InputEnvName(name)
-		if other, ok := owner[key]; ok {
-			return nil, fmt.Errorf("inputs %q and %q both map to the variable %s; rename one of the ports", other, name, key)
-		}
-		owner[key] = name
-		value, ok, err := InputEnvValue(inputs[name])
-		if err != nil {
-			return nil, fmt.Errorf("input %q: cannot encode as JSON: %w", name, err)
-		}
-		if strings.ContainsRune(value, 0) {
-			return nil, fmt.Errorf("input %q contains a NUL byte, which an environment variable cannot hold (read it from stdin instead)", name)
-		}
-		if ok {
-			env[key] = value
-		}
-	}
-	out := make([]string, 0, len(env))
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		out = append(out, k+"="+env[k])
-	}
-	return out, nil
+	return env
 }

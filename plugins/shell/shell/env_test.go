@@ -57,11 +57,14 @@ func TestCommandEnv(t *testing.T) {
 	}
 	id, flow := uuid.New(), uuid.New()
 	r := run{ExecutionID: id, FlowExecutionID: flow, Attempt: 2, BlockName: "Deploy", BlockVersion: 3, OutputsPath: "/tmp/o.json"}
-	env, err := commandEnv(plugin, Command{Env: []string{"AWS_PROFILE", "UNSET_NAME"}}, r, map[string]any{
+	env, files, err := commandEnv(plugin, Command{Env: []string{"AWS_PROFILE", "UNSET_NAME"}}, r, map[string]any{
 		"ticket-id": "PROJ-1", "count": 3.0, "nothing": nil,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(files) != 0 {
+		t.Errorf("small inputs passed by file: %v", files)
 	}
 	want := []string{
 		"AWS_PROFILE=prod",
@@ -83,7 +86,7 @@ func TestCommandEnv(t *testing.T) {
 }
 
 func TestCommandEnvDefaultPath(t *testing.T) {
-	env, err := commandEnv(nil, Command{}, run{}, nil)
+	env, _, err := commandEnv(nil, Command{}, run{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +102,47 @@ func TestCommandEnvErrors(t *testing.T) {
 		want   string
 	}{
 		{"collision", map[string]any{"a-b": "1", "a_b": "2"}, `inputs "a-b" and "a_b" both map to the variable OPENOMA_INPUT_A_B`},
-		{"NUL byte", map[string]any{"blob": "a\x00b"}, `input "blob" contains a NUL byte`},
+		{"file variable taken", map[string]any{"a": strings.Repeat("x", MaxEnvValue+1), "a_file": "2"},
+			`inputs "a" and "a_file" both map to the variable OPENOMA_INPUT_A_FILE`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := commandEnv(nil, Command{}, run{}, c.inputs)
+			_, _, err := commandEnv(nil, Command{}, run{}, c.inputs)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want one mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestCommandEnvLargeValuesByFile: a value over MaxEnvValue, or with a NUL
+// byte, goes to a file named by OPENOMA_INPUT_<NAME>_FILE, not into the
+// environment.
+func TestCommandEnvLargeValuesByFile(t *testing.T) {
+	cases := []struct {
+		name   string
+		value  any
+		byFile bool
+		data   string
+	}{
+		{"at the limit", strings.Repeat("a", MaxEnvValue), false, ""},
+		{"over the limit", strings.Repeat("b", MaxEnvValue+1), true, strings.Repeat("b", MaxEnvValue+1)},
+		{"NUL byte", "a\x00b", true, "a\x00b"},
+		{"large JSON", []any{strings.Repeat("c", MaxEnvValue)}, true, `["` + strings.Repeat("c", MaxEnvValue) + `"]`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, files, err := commandEnv(nil, Command{}, run{InputsDir: "/work"}, map[string]any{"blob": c.value})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inEnv := slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "OPENOMA_INPUT_BLOB=") })
+			fileVar := slices.Contains(env, "OPENOMA_INPUT_BLOB_FILE=/work/OPENOMA_INPUT_BLOB")
+			if c.byFile != fileVar || c.byFile == inEnv {
+				t.Fatalf("by file: %v, in the environment: %v; want by file %v", fileVar, inEnv, c.byFile)
+			}
+			if c.byFile && (len(files) != 1 || files[0].Path != "/work/OPENOMA_INPUT_BLOB" || string(files[0].Data) != c.data) {
+				t.Errorf("files %d, want the value at /work/OPENOMA_INPUT_BLOB", len(files))
 			}
 		})
 	}

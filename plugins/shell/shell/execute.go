@@ -34,13 +34,18 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 	if err != nil {
 		return nil, sdk.Failf("internal", "%s: %w", where, err)
 	}
-	env, err := commandEnv(a.opts.Environ(), cmd, run{
+	env, files, err := commandEnv(a.opts.Environ(), cmd, run{
 		ExecutionID: j.id, FlowExecutionID: j.flowID, Attempt: j.attempt,
 		BlockName: j.block.Name, BlockVersion: j.block.Version, NodeAlias: j.node.Alias,
-		OutputsPath: outputsPath,
+		OutputsPath: outputsPath, InputsDir: work,
 	}, j.inputs)
 	if err != nil {
 		return nil, sdk.Failf("bad_input", "%s: %w", where, err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.Path, f.Data, 0o600); err != nil {
+			return nil, sdk.Failf("internal", "%s: write an input's file: %w", where, err)
+		}
 	}
 	stdin, err := json.Marshal(orEmpty(j.inputs))
 	if err != nil {
@@ -101,11 +106,11 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 		return nil, failure("exit_status", fmt.Sprintf("%s: the command exited with status %d", where, res.ExitCode), res)
 	}
 	if res.StdoutOverflow {
-		return nil, sdk.Failf("output_too_large", "%s: the command printed more than %d MiB on stdout; write large results to a file and output its path", where, MaxStdout>>20)
+		return nil, sdk.Failf("output_too_large", "%s: the command printed more than %d MiB on stdout, the limit (the most one append carries); write large results to a file and output its path", where, MaxStdout>>20)
 	}
-	file, err := os.ReadFile(outputsPath)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, sdk.Failf("bad_output", "%s: read $OPENOMA_OUTPUTS: %w", where, err)
+	file, err := readOutputsFile(outputsPath)
+	if err != nil {
+		return nil, prefix(where, err)
 	}
 	outputs, source, err := parseOutputs(res.Stdout, file, len(j.block.Outputs) > 0)
 	if err != nil {
@@ -115,6 +120,25 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 		return nil, err
 	}
 	return outputs, nil
+}
+
+// readOutputsFile reads the $OPENOMA_OUTPUTS file, refusing one over
+// MaxStdout (code "output_too_large"). A missing file is empty.
+func readOutputsFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, sdk.Failf("bad_output", "read $OPENOMA_OUTPUTS: %w", err)
+	case st.Size() > MaxStdout:
+		return nil, sdk.Failf("output_too_large", "the $OPENOMA_OUTPUTS file holds %d MiB, over the limit of %d MiB (the most one append carries); write large results to a file and output its path", st.Size()>>20, MaxStdout>>20)
+	}
+	file, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, sdk.Failf("bad_output", "read $OPENOMA_OUTPUTS: %w", err)
+	}
+	return file, nil
 }
 
 // commandLine returns the argv to run and how to show it: a script is

@@ -12,13 +12,16 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/openoma/openoma/sdk"
 )
 
 // Limits on what the plugin keeps of a command's output streams.
 const (
-	// MaxStdout is the most stdout the plugin reads as outputs; a command
-	// that prints more fails with "output_too_large".
-	MaxStdout = 8 << 20
+	// MaxStdout is the most stdout (or $OPENOMA_OUTPUTS file) the plugin
+	// reads as outputs: what one append can carry, so a 64 MiB value fits.
+	// A command that prints more fails with "output_too_large".
+	MaxStdout = sdk.MaxPayloadBytes
 	// StderrTail is how much of the end of stderr a failure reports.
 	StderrTail = 4 << 10
 	// maxLine bounds one stderr line sent as progress.
