@@ -26,9 +26,10 @@
 // predicate is {"cel": "<expression>"} that compiles (see package
 // condition).
 //
-// [Runnable] is separate: it rejects flows the host cannot run yet — flows
-// with cycles (until loops are designed), flows without an entry edge, and
-// nodes no entry edge reaches. [Catalog] applies it when asked with
+// [Runnable] is separate: it rejects flows the host cannot run — flows
+// without an entry edge, nodes no entry edge reaches, and cycles with no
+// condition on any edge (cycles are loops, and such a loop can only end at
+// its iteration limit, in failure). [Catalog] applies it when asked with
 // [RequireRunnable].
 //
 // # Errors

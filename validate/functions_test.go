@@ -53,7 +53,7 @@ func TestFlowRequireRunnable(t *testing.T) {
 	}
 	err := validate.Flow(&fx.release, fx.catalog(), validate.RequireRunnable())
 	checkLines(t, errorLines(t, err), []string{
-		`flow "Release Verification" v1: edges[2]: closes the cycle "verdict" → "verdict"; flows with cycles are rejected until loops are designed`,
+		`flow "Release Verification" v1: edges[2]: closes the cycle "verdict" → "verdict", and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back`,
 	})
 }
 
@@ -137,6 +137,16 @@ func TestRunnable(t *testing.T) {
 		core.NodeReference{ID: id(201), TargetID: id(9), TargetVersion: 1, Alias: "b"})
 	island.Edges = append(island.Edges, core.Edge{SourceID: id(200), TargetID: id(201)}, core.Edge{SourceID: id(201), TargetID: id(200)},
 		core.Edge{SourceID: id(999), TargetID: id(100)}) // an edge from nowhere is Flow's to report
+	again := &core.Condition{Description: "changes requested", Predicate: map[string]any{"cel": `outputs.verdict == "changes_requested"`}}
+	// n0 → n1 → n2 → back to n1 when a condition holds: a loop that can end.
+	loop := chain(3)
+	loop.Edges = append(loop.Edges, core.Edge{SourceID: id(102), TargetID: id(101), Condition: again})
+	// n0 → n1 (conditional) → n2 → n0, and n0 → n2 unconditionally: the
+	// cycle n0 → n2 → n0 has no condition although it shares n2 → n0 with
+	// one that does.
+	overlapping := chain(3)
+	overlapping.Edges[1].Condition = again
+	overlapping.Edges = append(overlapping.Edges, core.Edge{SourceID: id(102), TargetID: id(100)}, core.Edge{SourceID: id(100), TargetID: id(102)})
 	noEntry := chain(2)
 	noEntry.Edges = noEntry.Edges[1:]
 	tests := []struct {
@@ -145,16 +155,19 @@ func TestRunnable(t *testing.T) {
 		want []string
 	}{
 		{"chain", chain(5), nil},
+		{"loop with a condition", loop, nil},
+		{"unconditional cycle among conditional ones", overlapping, []string{
+			`flow "Chain" v1: edges[3]: closes the cycle "n0" → "n2" → "n0", and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back`}},
 		{"empty", core.Flow{Name: "Empty", Version: 1}, []string{
 			`flow "Empty" v1: nodes: the flow has no nodes, so there is nothing to run`}},
 		{"no entry", noEntry, []string{
 			`flow "Chain" v1: edges: the flow has no entry edge (an edge without source_id), so no node can start`}},
 		{"long cycle elided", long, []string{
-			`flow "Chain" v1: edges[12]: closes the cycle "n1" → "n2" → "n3" → "n4" → … 5 more … → "n10" → "n11" → "n1"; flows with cycles are rejected until loops are designed`}},
+			`flow "Chain" v1: edges[12]: closes the cycle "n1" → "n2" → "n3" → "n4" → … 5 more … → "n10" → "n11" → "n1", and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back`}},
 		{"unreachable island with its own cycle", island, []string{
 			`flow "Chain" v1: nodes[3]: node "a" is not reachable from any entry edge, so it would never run`,
 			`flow "Chain" v1: nodes[4]: node "b" is not reachable from any entry edge, so it would never run`,
-			`flow "Chain" v1: edges[4]: closes the cycle "a" → "b" → "a"; flows with cycles are rejected until loops are designed`}},
+			`flow "Chain" v1: edges[4]: closes the cycle "a" → "b" → "a", and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

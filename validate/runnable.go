@@ -9,7 +9,8 @@ import (
 
 // graph is a flow's edges between node positions in compressed adjacency
 // form: the arcs leaving node u are arcs[start[u]:start[u+1]]. Edges whose
-// ends are not nodes of the flow are left out.
+// ends are not nodes of the flow are left out, and so are those keep (when
+// not nil) refuses.
 type graph struct {
 	start   []int
 	arcs    []arc
@@ -18,14 +19,14 @@ type graph struct {
 
 type arc struct{ to, edge int }
 
-func buildGraph(f *core.Flow, idx *flowIndex) *graph {
+func buildGraph(f *core.Flow, idx *flowIndex, keep func(edge int) bool) *graph {
 	n := len(f.Nodes)
 	g := &graph{start: make([]int, n+1)}
 	type link struct{ from, to, edge int }
 	links := make([]link, 0, len(f.Edges))
 	for i, end := range idx.ends {
 		switch {
-		case end.target == missing:
+		case end.target == missing, keep != nil && !keep(i):
 		case end.source == entry:
 			g.entries = append(g.entries, end.target)
 		case end.source != missing:
@@ -49,13 +50,14 @@ func buildGraph(f *core.Flow, idx *flowIndex) *graph {
 func (g *graph) out(u int) []arc { return g.arcs[g.start[u]:g.start[u+1]] }
 
 // runnable reports what stops the host from running f: no nodes, no entry
-// edge, cycles, and nodes no entry edge reaches.
+// edge, nodes no entry edge reaches, and loops that cannot end. Cycles are
+// loops (each pass runs its nodes again, up to max_iterations).
 func (c *checker) runnable(f *core.Flow, idx *flowIndex, r *reporter) {
 	if len(f.Nodes) == 0 {
 		r.add("nodes", "the flow has no nodes, so there is nothing to run")
 		return
 	}
-	g := buildGraph(f, idx)
+	g := buildGraph(f, idx, nil)
 	if len(g.entries) == 0 {
 		r.add("edges", "the flow has no entry edge (an edge without source_id), so no node can start")
 	} else {
@@ -66,8 +68,13 @@ func (c *checker) runnable(f *core.Flow, idx *flowIndex, r *reporter) {
 			}
 		}
 	}
-	g.backEdges(func(cycle []int, edge int) {
-		r.add(fmt.Sprintf("edges[%d]", edge), "closes the cycle %s; flows with cycles are rejected until loops are designed", cycleText(f, idx, cycle))
+	// A cycle is a loop; one whose edges are all unconditional never ends
+	// but at the iteration limit. Searching the unconditional edges alone
+	// finds every such cycle, even one that shares nodes with loops that
+	// can end.
+	unconditional := buildGraph(f, idx, func(e int) bool { return f.Edges[e].Condition == nil })
+	unconditional.backEdges(func(cycle []int, edge int) {
+		r.add(fmt.Sprintf("edges[%d]", edge), "closes the cycle %s, and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back", cycleText(f, idx, cycle))
 	})
 }
 

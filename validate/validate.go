@@ -123,10 +123,11 @@ func Contract(k *core.Contract, r Resolver, opts ...Option) error {
 }
 
 // Runnable checks what the host needs beyond the spec before it runs a
-// flow: at least one node and one entry edge, no cycles ("flows with
-// cycles are rejected until loops are designed"), and every node reachable
-// from an entry edge. Edges that name unknown nodes are ignored here; Flow
-// reports them.
+// flow: at least one node and one entry edge, every node reachable from an
+// entry edge, and no cycle whose edges are all unconditional. Cycles are
+// loops, bounded by max_iterations; one that no condition can leave only
+// ends at that bound, in failure. Edges that name unknown nodes are
+// ignored here; Flow reports them.
 func Runnable(f *core.Flow, opts ...Option) error {
 	if f == nil {
 		return errNothing
