@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"google.golang.org/grpc"
@@ -241,18 +242,24 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 // kept out.
 func socketOwners(socket string) string {
 	st, err := os.Stat(socket)
-	if err != nil {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "and it is gone now (the daemon stopped)"
+	case err != nil:
 		return "you may not reach it (its directory is closed to you)"
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
 		return "you may not reach it"
 	}
-	who := "its owner " + identity.LookupOSUser(int(sys.Uid), 0, 0).Login
+	who := []string{"its owner " + identity.LookupOSUser(int(sys.Uid), 0, 0).Login}
+	if sys.Uid != 0 {
+		who = append(who, "root")
+	}
 	if st.Mode().Perm()&0o060 != 0 {
 		if g, err := user.LookupGroupId(strconv.Itoa(int(sys.Gid))); err == nil {
-			who += " and members of group " + g.Name
+			who = append(who, "members of group "+g.Name)
 		}
 	}
-	return "only " + who + " (and root) may use it"
+	return "only " + strings.Join(who, ", ") + " may use it"
 }
