@@ -36,7 +36,7 @@ func WithExecutionID(id uuid.UUID) StartOption { return func(o *startOptions) { 
 // StartFlow records a new execution of a flow, named as people write it
 // ("Name", "Name@3", "<uuid>", "<uuid>@3"; without a version, the latest),
 // and returns its id once its created event is stored. A flow that cannot
-// run (a cycle, a missing block, a bad retry policy or condition) is
+// run (a missing block, a bad metadata extension or condition) is
 // refused before anything is recorded.
 func (e *Engine) StartFlow(ctx context.Context, ref string, inputs map[string]any, opts ...StartOption) (uuid.UUID, error) {
 	f, err := e.catalog.LookupFlow(ref)
@@ -165,22 +165,21 @@ func (e *Engine) Cancel(ctx context.Context, id uuid.UUID, reason string) error 
 		return fmt.Errorf("cancel %s: %w", id, err)
 	}
 	plugin, _ := events[0].Metadata[MetadataPlugin].(string)
-	b := &blockLog{id: id, plugin: plugin}
 	if e.dispatch.dropQueued(id) {
-		return e.recordCancel(ctx, b, reason+" (before it was dispatched)", "")
+		return e.recordCancel(ctx, id, reason+" (before it was dispatched)", "")
 	}
-	if err := e.askCancel(ctx, plugin, b, reason); err != nil {
+	if err := e.askCancel(ctx, plugin, id, reason); err != nil {
 		e.log.Warn("plugin could not cancel a block; the host records it", "block_execution", id, "error", err)
-		return e.recordCancel(ctx, b, fmt.Sprintf("%s (plugin %q could not cancel it: %v)", reason, plugin, err), "")
+		return e.recordCancel(ctx, id, fmt.Sprintf("%s (plugin %q could not cancel it: %v)", reason, plugin, err), "")
 	}
-	e.confirmCancel(b, reason)
+	e.confirmCancel(id, plugin, reason)
 	return nil
 }
 
 // confirmCancel records the cancellation of a block itself when its plugin
 // accepted the request but has not recorded it within the call timeout, so
 // a cancel can never leave a block (and its flow) open for ever.
-func (e *Engine) confirmCancel(b *blockLog, reason string) {
+func (e *Engine) confirmCancel(id uuid.UUID, plugin, reason string) {
 	ctx := e.runCtx
 	if ctx == nil {
 		return // not running: Recover's reconcile will meet the block again
@@ -193,13 +192,13 @@ func (e *Engine) confirmCancel(b *blockLog, reason string) {
 		case <-ctx.Done():
 			return
 		}
-		info, err := e.store.Execution(ctx, b.id)
+		info, err := e.store.Execution(ctx, id)
 		if err != nil || info.Terminal {
 			return
 		}
-		why := fmt.Sprintf("%s (plugin %q accepted but did not record it within %s)", reason, b.plugin, e.callTimeout)
-		if err := e.recordCancel(ctx, b, why, ""); err != nil && !isFinal(err) && ctx.Err() == nil {
-			e.log.Error("recording an unconfirmed cancellation", "block_execution", b.id, "error", err)
+		why := fmt.Sprintf("%s (plugin %q accepted but did not record it within %s)", reason, plugin, e.callTimeout)
+		if err := e.recordCancel(ctx, id, why, ""); err != nil && !isFinal(err) && ctx.Err() == nil {
+			e.log.Error("recording an unconfirmed cancellation", "block_execution", id, "error", err)
 		}
 	})
 }

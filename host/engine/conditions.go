@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/openoma/openoma/condition"
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/engine/decide"
 	"github.com/openoma/openoma/sdk"
 )
 
@@ -20,14 +20,17 @@ type condState struct {
 	err  error // the plugin failed to answer: the edge's target fails
 }
 
-// celVars is what a CEL predicate on an edge from srcNode (-1: entry edge)
-// sees.
-func (e *Engine) celVars(v *flowView, srcNode int, outputs map[string]any) condition.Vars {
-	vars := condition.Vars{Inputs: v.created.Inputs, Outputs: outputs, Flow: v.plan.flowVars}
-	if srcNode >= 0 {
-		vars.Source = v.plan.source[srcNode]
+// collectAskFailures puts into the flow's view the questions the
+// conditions plugin failed to answer in this process: their edges' targets
+// fail with the error.
+func (e *Engine) collectAskFailures(v *flowView) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, req := range v.asked {
+		if st := e.conds[req]; st != nil && st.err != nil {
+			v.decided.AskFailed[req] = st.err.Error()
+		}
 	}
-	return vars
 }
 
 // askCondition puts a description-only condition to the conditions plugin,
@@ -36,44 +39,38 @@ func (e *Engine) celVars(v *flowView, srcNode int, outputs map[string]any) condi
 // at once, or later by the plugin itself (a person deciding) when it
 // answers Pending. Either way the flow is reconciled again when it lands.
 // After a restart the question is asked again with the same request id.
-func (e *Engine) askCondition(v *flowView, ei int, req, src uuid.UUID, srcNode int, outputs map[string]any) (edgeDecision, error) {
+func (e *Engine) askCondition(v *flowView, a decide.AskCondition) {
 	e.mu.Lock()
-	st := e.conds[req]
-	first := st == nil
-	if first {
-		st = &condState{flow: v.id}
-		e.conds[req] = st
+	_, asked := e.conds[a.RequestID]
+	st := &condState{flow: v.id}
+	if !asked {
+		e.conds[a.RequestID] = st
 	}
-	err := st.err
 	e.mu.Unlock()
-	if err != nil {
-		return edgeUndecided, err
+	if asked {
+		return
 	}
-	if !first {
-		return edgeUndecided, nil
-	}
-	v.asked = append(v.asked, req)
-	edge := v.plan.flow.Edges[ei]
+	v.asked = append(v.asked, a.RequestID)
+	edge := v.plan.flow.Edges[a.Edge]
 	request := sdk.ConditionRequest{
-		RequestID:         req,
+		RequestID:         a.RequestID,
 		FlowExecutionID:   v.id,
 		Condition:         *edge.Condition,
-		EdgeIndex:         ei,
-		SourceExecutionID: src,
+		EdgeIndex:         a.Edge,
+		SourceExecutionID: a.Source,
 		Context: sdk.ConditionContext{
 			FlowInputs:    v.created.Inputs,
-			SourceOutputs: outputs,
-			Flow:          v.plan.flowVars,
+			SourceOutputs: a.Outputs,
+			Flow:          v.plan.FlowVars,
 			Metadata:      edge.Condition.Metadata,
 		},
 		Store: e.store,
 	}
-	if srcNode >= 0 {
-		request.Context.Source = v.plan.source[srcNode]
+	if a.SourceNode >= 0 {
+		request.Context.Source = v.plan.Source[a.SourceNode]
 	}
 	ctx := e.runCtx
-	e.async.Go(func() { e.evaluateCondition(ctx, st, ei, src, request) })
-	return edgeUndecided, nil
+	e.async.Go(func() { e.evaluateCondition(ctx, st, a.Edge, a.Source, request) })
 }
 
 func (e *Engine) evaluateCondition(ctx context.Context, st *condState, ei int, src uuid.UUID, req sdk.ConditionRequest) {

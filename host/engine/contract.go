@@ -3,24 +3,13 @@ package engine
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/engine/decide"
 )
-
-// child is what a contract reconcile knows of one of its child executions.
-type child struct {
-	id    uuid.UUID
-	label string // e.g. `work flow "Deploy" v1 (work_flows[0])`
-	state execution.State
-	ended Ended // the terminal payload, once ended
-}
-
-func (c child) open() bool { return !c.state.IsTerminal() }
 
 // contractLog is what a contract execution's own log says.
 type contractLog struct {
@@ -68,11 +57,9 @@ func readContractLog(events []execution.Event) (contractLog, error) {
 	return c, nil
 }
 
-// reconcileContract is the idempotent step of a contract execution: start
-// its work flows and sub-contracts; once the work side (§3.5) is completed,
-// run each assessment binding; record the verdicts; end the contract with
-// the work side's state. A failed or cancelled work side cancels what still
-// runs, and the assessments do not run.
+// reconcileContract is the idempotent step of a contract execution: read
+// its log and its children's, let decide.Contract say what must happen,
+// and do it.
 func (e *Engine) reconcileContract(ctx context.Context, id uuid.UUID) error {
 	events, err := e.store.Events(ctx, id, 0)
 	if err != nil || len(events) == 0 {
@@ -89,267 +76,94 @@ func (e *Engine) reconcileContract(ctx context.Context, id uuid.UUID) error {
 			Code:   CodeDefinitionMissing,
 		})
 	}
-	if !cl.started {
-		if _, err := e.appendEvents(ctx, e.hostEvent(id, "started", execution.EventStarted, nil)); err != nil {
-			return ignoreFinal(err)
-		}
+	v := &decide.ContractView{
+		ID: id, Inputs: cl.created.Inputs, Started: cl.started, Cancel: cl.cancel, Records: cl.records,
+		Children: map[uuid.UUID]decide.Child{},
 	}
-	work, subs, err := e.workSide(ctx, id, &cl, k)
-	if err != nil {
+	if err := e.readChildren(ctx, v, k); err != nil {
 		return err
 	}
-	workState := execution.DeriveContractState(states(work), states(subs))
-	stopping := cl.cancel != nil || workState == execution.StateFailed || workState == execution.StateCancelled
-	if stopping {
-		return e.stopContract(ctx, id, &cl, k, workState, append(work, subs...))
+	return e.performContract(ctx, id, decide.Contract(e.catalog, k, v))
+}
+
+// readChildren reads the state of every child execution the contract may
+// have: their ids follow from the contract's, so no listing is needed.
+func (e *Engine) readChildren(ctx context.Context, v *decide.ContractView, k *core.Contract) error {
+	var ids []uuid.UUID
+	for i := range k.WorkFlows {
+		ids = append(ids, workFlowExecutionID(v.ID, i))
 	}
-	if workState != execution.StateCompleted {
-		return nil
+	for i := range k.SubContracts {
+		ids = append(ids, subContractExecutionID(v.ID, i))
 	}
-	finished := true
-	for j := range k.AssessmentBindings {
-		if _, ok := cl.records[j]; ok {
-			continue
+	for j, b := range k.AssessmentBindings {
+		for t := range b.TestFlowRefs {
+			ids = append(ids, testFlowExecutionID(v.ID, j, t))
 		}
-		rec, done, err := e.assess(ctx, id, &cl, k, j, work)
+		ids = append(ids, assessmentFlowExecutionID(v.ID, j))
+	}
+	for _, cid := range ids {
+		c, exists, err := e.readChild(ctx, cid)
 		if err != nil {
 			return err
 		}
-		if !done {
-			finished = false
-			continue
+		if exists {
+			v.Children[cid] = c
 		}
-		ev := e.hostEvent(id, fmt.Sprintf("assessment/%d", j), execution.EventProgress, rec)
-		if _, err := e.appendEvents(ctx, ev); err != nil {
-			return ignoreFinal(err)
-		}
-		cl.records[j] = rec
 	}
-	if !finished {
-		return nil
-	}
-	return e.endExecution(ctx, id, execution.StateCompleted, Ended{Assessments: results(cl.records)})
+	return nil
 }
 
-// workSide makes sure every work flow and sub-contract execution exists and
-// returns their states.
-func (e *Engine) workSide(ctx context.Context, id uuid.UUID, cl *contractLog, k *core.Contract) (work, subs []child, err error) {
-	for i, ref := range k.WorkFlows {
-		c, err := e.ensureChild(ctx, workFlowExecutionID(id, i), e.flowLabel("work flow", ref.FlowID, ref.FlowVersion, fmt.Sprintf("work_flows[%d]", i)),
-			execution.Created{
-				Kind: execution.KindFlow, FlowID: ref.FlowID, FlowVersion: ref.FlowVersion,
-				Inputs: cl.created.Inputs, Role: execution.RoleWork, ParentExecutionID: id,
-			})
-		if err != nil {
-			return nil, nil, err
-		}
-		work = append(work, c)
-	}
-	for i, ref := range k.SubContracts {
-		label := fmt.Sprintf("sub-contract %s v%d (sub_contracts[%d])", ref.ContractID, ref.ContractVersion, i)
-		if sk, ok := e.catalog.Contract(ref.ContractID, ref.ContractVersion); ok {
-			label = fmt.Sprintf("sub-contract %q v%d (sub_contracts[%d])", sk.Name, sk.Version, i)
-		}
-		c, err := e.ensureChild(ctx, subContractExecutionID(id, i), label, execution.Created{
-			Kind: execution.KindContract, ContractID: ref.ContractID, ContractVersion: ref.ContractVersion,
-			Inputs: cl.created.Inputs, ParentExecutionID: id,
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		subs = append(subs, c)
-	}
-	return work, subs, nil
-}
-
-func (e *Engine) flowLabel(what string, id uuid.UUID, version int, path string) string {
-	if f, ok := e.catalog.Flow(id, version); ok {
-		return fmt.Sprintf("%s %q v%d (%s)", what, f.Name, f.Version, path)
-	}
-	return fmt.Sprintf("%s %s v%d (%s)", what, id, version, path)
-}
-
-// ensureChild creates a child execution unless it exists, and returns its
-// state read from its log: the state its terminal event records (which the
-// engine wrote from the derivation when it ended), else in_progress once
-// started, else pending.
-func (e *Engine) ensureChild(ctx context.Context, cid uuid.UUID, label string, created execution.Created) (child, error) {
-	c := child{id: cid, label: label, state: execution.StatePending}
+// readChild returns a child's state read from its log: the state its
+// terminal event records (which the engine wrote from the derivation when
+// it ended), else in_progress once started, else pending.
+func (e *Engine) readChild(ctx context.Context, cid uuid.UUID) (decide.Child, bool, error) {
+	c := decide.Child{State: execution.StatePending}
 	events, err := e.store.Events(ctx, cid, 0)
 	if err != nil {
-		return c, fmt.Errorf("reading %s: %w", label, err)
+		return c, false, fmt.Errorf("reading child execution %s: %w", cid, err)
 	}
 	if len(events) == 0 {
-		e.remember(cid, execMeta{kind: created.Kind, parent: created.ParentExecutionID})
-		if _, err := e.appendEvents(ctx, e.hostEvent(cid, "created", execution.EventCreated, created)); err != nil {
-			return c, fmt.Errorf("creating %s: %w", label, err)
-		}
-		e.queue.Add(cid)
-		return c, nil
+		return c, false, nil
 	}
 	for i := range events {
 		switch t := events[i].EventType; {
-		case t == execution.EventStarted && c.state == execution.StatePending:
-			c.state = execution.StateInProgress
+		case t == execution.EventStarted && c.State == execution.StatePending:
+			c.State = execution.StateInProgress
 		case t.IsTerminal():
-			c.state = execution.StateOf(t)
-			_ = events[i].DecodePayload(&c.ended)
-			return c, nil
+			c.State = execution.StateOf(t)
+			_ = events[i].DecodePayload(&c.Ended)
+			return c, true, nil
 		}
 	}
-	return c, nil
+	return c, true, nil
 }
 
-func states(cs []child) []execution.State {
-	out := make([]execution.State, len(cs))
-	for i, c := range cs {
-		out[i] = c.state
-	}
-	return out
-}
-
-// stopContract cancels every open child and, once none is left open, ends
-// the contract: cancelled when asked to, else with the work side's state.
-func (e *Engine) stopContract(ctx context.Context, id uuid.UUID, cl *contractLog, k *core.Contract, workState execution.State, work []child) error {
-	reason, code := "", ""
-	if cl.cancel != nil && workState != execution.StateFailed {
-		reason, code, workState = cl.cancel.Reason, ProgressCancelRequested, execution.StateCancelled
-	} else {
-		for _, c := range work {
-			if c.state == workState {
-				reason = fmt.Sprintf("%s %s: %s", c.label, c.state, c.ended.Reason)
-				break
+// performContract carries out a contract decision's actions.
+func (e *Engine) performContract(ctx context.Context, id uuid.UUID, actions []decide.Action) error {
+	for _, a := range actions {
+		var err error
+		switch a := a.(type) {
+		case decide.RecordStart:
+			_, err = e.appendEvents(ctx, e.hostEvent(id, "started", execution.EventStarted, nil))
+		case decide.CreateChild:
+			e.remember(a.ID, execMeta{kind: a.Created.Kind, parent: id})
+			if _, err = e.appendEvents(ctx, e.hostEvent(a.ID, "created", execution.EventCreated, a.Created)); err != nil {
+				return fmt.Errorf("creating %s: %w", a.Label, err)
 			}
+			e.queue.Add(a.ID)
+		case decide.RecordAssessment:
+			_, err = e.appendEvents(ctx, e.hostEvent(id, fmt.Sprintf("assessment/%d", a.Record.BindingIndex), execution.EventProgress, a.Record))
+		case decide.CancelChild:
+			err = e.requestCancel(ctx, a.ID, a.Reason)
+		case decide.Finish:
+			err = e.endExecution(ctx, id, a.State, a.Payload)
 		}
-		code = map[execution.State]string{execution.StateFailed: "work_failed", execution.StateCancelled: "work_cancelled"}[workState]
-	}
-	all := slices.Clone(work)
-	for j, b := range k.AssessmentBindings {
-		for t := range b.TestFlowRefs {
-			all = append(all, e.existingChild(ctx, testFlowExecutionID(id, j, t)))
-		}
-		all = append(all, e.existingChild(ctx, assessmentFlowExecutionID(id, j)))
-	}
-	open := false
-	for _, c := range all {
-		if c.id == uuid.Nil || !c.open() {
-			continue
-		}
-		open = true
-		if err := e.requestCancel(ctx, c.id, "contract is stopping: "+reason); err != nil {
-			return err
-		}
-	}
-	if open {
-		return nil
-	}
-	return e.endExecution(ctx, id, workState, Ended{Reason: reason, Code: code, Assessments: results(cl.records)})
-}
-
-// existingChild returns the child's state, or a zero child when it was
-// never created.
-func (e *Engine) existingChild(ctx context.Context, cid uuid.UUID) child {
-	info, err := e.store.Execution(ctx, cid)
-	if err != nil {
-		return child{}
-	}
-	c := child{id: cid, state: execution.StateInProgress}
-	if info.Terminal {
-		c.state = execution.StateCompleted // any terminal state will do: it is not open
-	}
-	return c
-}
-
-// assess runs one assessment binding as far as it can: its test flows,
-// then its assessment flow with their outputs. done reports that the
-// binding has its record.
-func (e *Engine) assess(ctx context.Context, id uuid.UUID, cl *contractLog, k *core.Contract, j int, work []child) (AssessmentRecord, bool, error) {
-	b := k.AssessmentBindings[j]
-	rec := AssessmentRecord{
-		Type:             ProgressAssessmentResult,
-		AssessmentResult: execution.AssessmentResult{RequiredOutcomeID: b.RequiredOutcomeID},
-		BindingIndex:     j,
-	}
-	// The test flows probe the work: they see the contract's run inputs
-	// overlaid by the work flows' terminal outputs.
-	withWork := overlay(cl.created.Inputs, work)
-	var tests []child
-	waiting := false
-	for t, ref := range b.TestFlowRefs {
-		tid := testFlowExecutionID(id, j, t)
-		c, err := e.ensureChild(ctx, tid, e.flowLabel("test flow", ref.FlowID, ref.FlowVersion, fmt.Sprintf("assessment_bindings[%d].test_flow_refs[%d]", j, t)),
-			execution.Created{
-				Kind: execution.KindFlow, FlowID: ref.FlowID, FlowVersion: ref.FlowVersion, Inputs: withWork,
-				Role: execution.RoleTest, RequiredOutcomeID: b.RequiredOutcomeID, ParentExecutionID: id,
-			})
 		if err != nil {
-			return rec, false, err
-		}
-		tests = append(tests, c)
-		rec.TestFlowExecutionIDs = append(rec.TestFlowExecutionIDs, tid)
-		waiting = waiting || c.open()
-	}
-	if waiting {
-		return rec, false, nil
-	}
-	for _, c := range tests {
-		if c.state != execution.StateCompleted {
-			rec.State = execution.StateSkipped
-			rec.Reason = fmt.Sprintf("the assessment flow did not run: %s %s: %s", c.label, c.state, c.ended.Reason)
-			return rec, true, nil
+			return ignoreFinal(err)
 		}
 	}
-	// The assessment flow sees, later sources overriding earlier ones on
-	// the same name: the run inputs, the work flows' terminal outputs, then
-	// the test flows' terminal outputs.
-	inputs := overlay(withWork, tests)
-	aid := assessmentFlowExecutionID(id, j)
-	a, err := e.ensureChild(ctx, aid, e.flowLabel("assessment flow", b.AssessmentFlowID, b.AssessmentFlowVersion, fmt.Sprintf("assessment_bindings[%d]", j)),
-		execution.Created{
-			Kind: execution.KindFlow, FlowID: b.AssessmentFlowID, FlowVersion: b.AssessmentFlowVersion, Inputs: inputs,
-			Role: execution.RoleAssessment, RequiredOutcomeID: b.RequiredOutcomeID, ParentExecutionID: id,
-		})
-	if err != nil || a.open() {
-		return rec, false, err
-	}
-	rec.AssessmentFlowExecutionID = aid
-	rec.State = a.state
-	switch {
-	case a.state != execution.StateCompleted:
-		rec.Reason = fmt.Sprintf("%s %s: %s", a.label, a.state, a.ended.Reason)
-	case len(a.ended.Outputs) == 0:
-		rec.Reason = fmt.Sprintf("%s completed without output: its terminal node was skipped", a.label)
-	default:
-		// The single terminal node's outputs are the verdict (§2.4.2).
-		for _, out := range a.ended.Outputs {
-			rec.Result = out
-		}
-	}
-	return rec, true, nil
-}
-
-// overlay returns base with the terminal outputs of the children's flows
-// laid over it by port name, in order (within a flow, terminal nodes in
-// alias order).
-func overlay(base map[string]any, children []child) map[string]any {
-	out := maps.Clone(base)
-	if out == nil {
-		out = map[string]any{}
-	}
-	for _, c := range children {
-		for _, key := range slices.Sorted(maps.Keys(c.ended.Outputs)) {
-			maps.Copy(out, c.ended.Outputs[key])
-		}
-	}
-	return out
-}
-
-func results(records map[int]AssessmentRecord) []execution.AssessmentResult {
-	var out []execution.AssessmentResult
-	for _, j := range slices.Sorted(maps.Keys(records)) {
-		out = append(out, records[j].AssessmentResult)
-	}
-	return out
+	return nil
 }
 
 // requestCancel records a cancel request on a flow or contract execution;

@@ -48,9 +48,11 @@ type job struct {
 // dispatcher bounds how many block executions run on each plugin at once.
 // A block holds its plugin's slot from dispatch until its terminal event is
 // observed, so the bound is on running work, not on calls in flight.
-// Blocks waiting for a slot queue in FIFO order per plugin.
+// Blocks waiting for a slot queue in FIFO order per plugin. The dispatcher
+// only keeps the books; run makes the adapter call (asynchronously), so the
+// dispatcher knows nothing of the engine.
 type dispatcher struct {
-	e        *Engine
+	run      func(*job)
 	limits   map[string]int
 	defLimit int
 
@@ -64,8 +66,8 @@ type pluginSlots struct {
 	waiting []*job
 }
 
-func newDispatcher(e *Engine, limits map[string]int, def int) *dispatcher {
-	return &dispatcher{e: e, limits: limits, defLimit: def, plugins: map[string]*pluginSlots{}, holders: map[uuid.UUID]*job{}}
+func newDispatcher(run func(*job), limits map[string]int, def int) *dispatcher {
+	return &dispatcher{run: run, limits: limits, defLimit: def, plugins: map[string]*pluginSlots{}, holders: map[uuid.UUID]*job{}}
 }
 
 func (d *dispatcher) limit(plugin string) int {
@@ -108,8 +110,7 @@ func (d *dispatcher) slots(plugin string) *pluginSlots {
 // start runs j's adapter call. The caller holds d.mu.
 func (d *dispatcher) start(j *job) {
 	j.queued, j.inFlight = false, true
-	ctx := d.e.runCtx
-	d.e.async.Go(func() { d.e.runJob(ctx, j) })
+	d.run(j)
 }
 
 // release frees the slot of a block execution that reached its end, and

@@ -92,6 +92,12 @@ type Engine struct {
 	async  sync.WaitGroup
 }
 
+// startJob makes j's adapter call in the background, for the dispatcher.
+func (e *Engine) startJob(j *job) {
+	ctx := e.runCtx
+	e.async.Go(func() { e.runJob(ctx, j) })
+}
+
 type planResult struct {
 	plan *flowPlan
 	err  error
@@ -153,7 +159,7 @@ func New(cfg Config) (*Engine, error) {
 	if def <= 0 {
 		def = DefaultMaxConcurrency
 	}
-	e.dispatch = newDispatcher(e, cfg.MaxConcurrency, def)
+	e.dispatch = newDispatcher(e.startJob, cfg.MaxConcurrency, def)
 	return e, nil
 }
 

@@ -35,8 +35,8 @@ type Report struct {
 	EndedAt   *time.Time                `json:"ended_at,omitempty"`
 	// Progress of a flow: nodes whose latest attempt ended, of all nodes.
 	Progress *Progress `json:"progress,omitempty"`
-	// Blocks of a flow: every block execution, attempts included, in node
-	// order.
+	// Blocks of a flow: every block execution — each iteration, each
+	// for_each item, each attempt — in node order, then in that order.
 	Blocks []BlockReport `json:"blocks,omitempty"`
 
 	// WorkState of a contract: the same as State, named for what it means.
@@ -58,21 +58,26 @@ type Progress struct {
 
 // BlockReport is one block execution.
 type BlockReport struct {
-	ExecutionID  uuid.UUID               `json:"execution_id"`
-	NodeID       uuid.UUID               `json:"node_id"`
-	Alias        string                  `json:"alias"`
-	Block        string                  `json:"block"`
-	BlockVersion int                     `json:"block_version"`
-	State        execution.State         `json:"state"`
-	Attempt      int                     `json:"attempt"`
-	Plugin       string                  `json:"plugin,omitempty"`
-	Executor     *execution.ExecutorInfo `json:"executor,omitempty"`
-	CreatedAt    time.Time               `json:"created_at"`
-	StartedAt    *time.Time              `json:"started_at,omitempty"`
-	EndedAt      *time.Time              `json:"ended_at,omitempty"`
-	Reason       string                  `json:"reason,omitempty"`
-	Outputs      map[string]any          `json:"outputs,omitempty"`
-	TriggeredBy  []uuid.UUID             `json:"triggered_by,omitempty"`
+	ExecutionID  uuid.UUID       `json:"execution_id"`
+	NodeID       uuid.UUID       `json:"node_id"`
+	Alias        string          `json:"alias"`
+	Block        string          `json:"block"`
+	BlockVersion int             `json:"block_version"`
+	State        execution.State `json:"state"`
+	// Iteration numbers the node's runs in a loop, from 1.
+	Iteration int `json:"iteration"`
+	// Index is the for_each item the block execution ran, from 0; absent
+	// for a node without for_each.
+	Index       *int                    `json:"index,omitempty"`
+	Attempt     int                     `json:"attempt"`
+	Plugin      string                  `json:"plugin,omitempty"`
+	Executor    *execution.ExecutorInfo `json:"executor,omitempty"`
+	CreatedAt   time.Time               `json:"created_at"`
+	StartedAt   *time.Time              `json:"started_at,omitempty"`
+	EndedAt     *time.Time              `json:"ended_at,omitempty"`
+	Reason      string                  `json:"reason,omitempty"`
+	Outputs     map[string]any          `json:"outputs,omitempty"`
+	TriggeredBy []uuid.UUID             `json:"triggered_by,omitempty"`
 }
 
 // AssessmentReport is one assessment binding of a contract execution.
@@ -163,7 +168,7 @@ func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) 
 		}
 		r.Blocks = append(r.Blocks, *br)
 		projections = append(projections, proj)
-		if cur := latest[node]; cur == nil || br.Attempt >= cur.Attempt {
+		if cur := latest[node]; cur == nil || laterRun(br, cur) {
 			latest[node] = br
 		}
 	}
@@ -173,6 +178,12 @@ func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) 
 	}
 	slices.SortStableFunc(r.Blocks, func(a, b BlockReport) int {
 		if d := order[a.NodeID] - order[b.NodeID]; d != 0 {
+			return d
+		}
+		if d := a.Iteration - b.Iteration; d != 0 {
+			return d
+		}
+		if d := indexOf(&a) - indexOf(&b); d != 0 {
 			return d
 		}
 		return a.Attempt - b.Attempt
@@ -190,7 +201,7 @@ func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) 
 		return r, nil
 	}
 	for _, t := range plan.terminals {
-		if b := latest[t]; b != nil && b.State == execution.StateCompleted {
+		if b := latest[t]; b != nil && b.State == execution.StateCompleted && b.Index == nil {
 			r.Outputs[plan.keys[t]] = b.Outputs
 		}
 	}
@@ -221,7 +232,7 @@ func (e *Engine) blockReport(ctx context.Context, plan *flowPlan, id uuid.UUID) 
 	br := &BlockReport{
 		ExecutionID: id, NodeID: proj.NodeReferenceID, Alias: plan.keys[node],
 		Block: plan.blocks[node].Name, BlockVersion: proj.WorkBlockVersion,
-		State: proj.State, Attempt: proj.Attempt(), Executor: lastExecutor(events),
+		State: proj.State, Iteration: max(created.Iteration, 1), Index: created.Index, Attempt: max(created.Attempt, 1), Executor: lastExecutor(events),
 		CreatedAt: events[0].Timestamp, Reason: proj.FailureReason(), TriggeredBy: created.TriggeredBy,
 	}
 	br.Plugin, _ = events[0].Metadata[MetadataPlugin].(string)
@@ -235,6 +246,22 @@ func (e *Engine) blockReport(ctx context.Context, plan *flowPlan, id uuid.UUID) 
 		br.Outputs = out
 	}
 	return br, proj, node, nil
+}
+
+// laterRun reports whether a is a later run of its node than b: a later
+// iteration, else a later attempt (items of one iteration are alike).
+func laterRun(a, b *BlockReport) bool {
+	if a.Iteration != b.Iteration {
+		return a.Iteration > b.Iteration
+	}
+	return a.Attempt >= b.Attempt
+}
+
+func indexOf(b *BlockReport) int {
+	if b.Index == nil {
+		return -1
+	}
+	return *b.Index
 }
 
 // lastExecutor returns the executor last assigned to a block, released or

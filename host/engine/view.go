@@ -3,34 +3,31 @@ package engine
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/engine/decide"
 	"github.com/openoma/openoma/store"
 )
 
 // flowView is what the engine has read of one open flow execution: its log
-// and its block executions' logs. The log is append-only, so reading only
-// what follows the last sequence seen keeps it exact; it is a cache of the
-// log, never a separate record. A view is only touched by the worker
-// reconciling its flow, and dropped when the flow ends.
+// and its block executions' logs, kept as the decide.View the decisions
+// read. The log is append-only, so reading only what follows the last
+// sequence seen keeps it exact; it is a cache of the log, never a separate
+// record. A view is only touched by the worker reconciling its flow, and
+// dropped when the flow ends.
 type flowView struct {
 	id      uuid.UUID
 	created execution.Created
 	plan    *flowPlan
 	planErr error
 
-	log       []execution.Event
-	started   bool
-	ended     bool
-	cancel    *CancelRequest
-	decisions map[uuid.UUID]execution.ConditionDecision // by request id; first wins
-
-	blocks map[uuid.UUID]*blockLog
-	slots  [][]*blockLog // per node index: attempts, ascending
+	lastSequence uint64
+	ended        bool
+	decided      *decide.View
+	blocks       map[uuid.UUID]*blockLog
 
 	// cancelAsked records when this process asked a plugin to cancel a
 	// block, so it asks once and records the cancellation itself if the
@@ -42,13 +39,8 @@ type flowView struct {
 
 // blockLog is one block execution's log as read so far.
 type blockLog struct {
-	id      uuid.UUID
-	node    int
-	created execution.Created
-	plugin  string
-	events  []execution.Event
-	state   execution.State
-	outputs map[string]any // merged outcome_produced payloads, once completed
+	*decide.Block
+	events []execution.Event
 }
 
 func (b *blockLog) lastSequence() uint64 {
@@ -58,55 +50,25 @@ func (b *blockLog) lastSequence() uint64 {
 	return b.events[len(b.events)-1].Sequence
 }
 
+// add takes in new events of the block and updates what decisions read.
 func (b *blockLog) add(events []execution.Event) {
 	b.events = append(b.events, events...)
-	b.state = execution.DeriveBlockState(b.events)
-	if b.state == execution.StateCompleted && b.outputs == nil {
-		p := b.projection()
-		b.outputs = p.Outputs()
+	b.State = execution.DeriveBlockState(b.events)
+	b.Touched = len(b.events) > 1
+	if !b.State.IsTerminal() {
+		return
 	}
-}
-
-func (b *blockLog) projection() execution.BlockExecution {
-	return execution.BlockExecution{
-		ID:               b.id,
-		NodeReferenceID:  b.created.NodeReferenceID,
-		WorkBlockID:      b.created.WorkBlockID,
-		WorkBlockVersion: b.created.WorkBlockVersion,
-		State:            b.state,
-		Events:           b.events,
-	}
-}
-
-// onlyCreated reports whether no plugin has recorded anything yet.
-func (b *blockLog) onlyCreated() bool { return len(b.events) == 1 }
-
-// failure returns the decoded payload of the block's terminal event.
-func (b *blockLog) failure() execution.Failure {
-	var f execution.Failure
 	for i := range b.events {
 		if b.events[i].EventType.IsTerminal() {
-			_ = b.events[i].DecodePayload(&f)
+			b.EndedAt = b.events[i].Timestamp
+			_ = b.events[i].DecodePayload(&b.Failure)
 			break
 		}
 	}
-	return f
-}
-
-func (b *blockLog) endedAt() time.Time {
-	for i := range b.events {
-		if b.events[i].EventType.IsTerminal() {
-			return b.events[i].Timestamp
-		}
+	if b.State == execution.StateCompleted && b.Outputs == nil {
+		p := execution.BlockExecution{Events: b.events}
+		b.Outputs = p.Outputs()
 	}
-	return time.Time{}
-}
-
-func (v *flowView) latest(node int) *blockLog {
-	if s := v.slots[node]; len(s) > 0 {
-		return s[len(s)-1]
-	}
-	return nil
 }
 
 // view returns the flow's view brought up to date with the store.
@@ -153,15 +115,10 @@ func (e *Engine) loadView(ctx context.Context, id uuid.UUID) (*flowView, error) 
 	if err != nil {
 		return nil, err
 	}
-	v := &flowView{
-		id: id, created: created,
-		decisions:   map[uuid.UUID]execution.ConditionDecision{},
-		blocks:      map[uuid.UUID]*blockLog{},
-		cancelAsked: map[uuid.UUID]time.Time{},
-	}
+	v := &flowView{id: id, created: created, blocks: map[uuid.UUID]*blockLog{}, cancelAsked: map[uuid.UUID]time.Time{}}
 	v.plan, v.planErr = e.planByRef(created.FlowID, created.FlowVersion)
 	if v.plan != nil {
-		v.slots = make([][]*blockLog, len(v.plan.flow.Nodes))
+		v.decided = decide.NewView(v.plan.Plan, id, created.Inputs)
 	}
 	v.apply(events)
 	if v.ended || v.plan == nil {
@@ -193,11 +150,7 @@ func (e *Engine) dropView(v *flowView) {
 }
 
 func (e *Engine) readFlowLog(ctx context.Context, v *flowView) error {
-	after := uint64(0)
-	if n := len(v.log); n > 0 {
-		after = v.log[n-1].Sequence
-	}
-	events, err := e.store.Events(ctx, v.id, after)
+	events, err := e.store.Events(ctx, v.id, v.lastSequence)
 	if err != nil {
 		return fmt.Errorf("reading flow execution %s: %w", v.id, err)
 	}
@@ -209,12 +162,15 @@ func (e *Engine) readFlowLog(ctx context.Context, v *flowView) error {
 func (v *flowView) apply(events []execution.Event) {
 	for i := range events {
 		ev := &events[i]
-		v.log = append(v.log, *ev)
+		if ev.Sequence > v.lastSequence {
+			v.lastSequence = ev.Sequence
+		}
 		switch {
-		case ev.EventType == execution.EventStarted:
-			v.started = true
 		case ev.EventType.IsTerminal():
 			v.ended = true
+		case v.decided == nil:
+		case ev.EventType == execution.EventStarted:
+			v.decided.Started = true
 		case ev.EventType == execution.EventProgress:
 			v.applyProgress(ev)
 		}
@@ -228,18 +184,27 @@ func (v *flowView) applyProgress(ev *execution.Event) {
 	if ev.DecodePayload(&kind) != nil {
 		return
 	}
+	d := v.decided
 	switch kind.Type {
 	case execution.ProgressConditionDecision:
-		var d execution.ConditionDecision
-		if ev.DecodePayload(&d) == nil {
-			if _, seen := v.decisions[d.RequestID]; !seen {
-				v.decisions[d.RequestID] = d
+		var c execution.ConditionDecision
+		if ev.DecodePayload(&c) == nil {
+			if _, seen := d.Decisions[c.RequestID]; !seen {
+				d.Decisions[c.RequestID] = c
 			}
 		}
 	case ProgressCancelRequested:
 		var c CancelRequest
-		if ev.DecodePayload(&c) == nil && v.cancel == nil {
-			v.cancel = &c
+		if ev.DecodePayload(&c) == nil && d.Cancel == nil {
+			d.Cancel = &c
+		}
+	case ProgressForEachItems:
+		var r decide.ForEachItems
+		if ev.DecodePayload(&r) == nil {
+			id := decide.ForEachID(v.id, r.NodeID, r.Iteration)
+			if _, seen := d.Items[id]; !seen {
+				d.Items[id] = decide.ItemsRecord{ForEachItems: r, Order: ev.Position}
+			}
 		}
 	}
 }
@@ -249,7 +214,7 @@ func (e *Engine) readBlock(ctx context.Context, v *flowView, id uuid.UUID) error
 	b := v.blocks[id]
 	after := uint64(0)
 	if b != nil {
-		if b.state.IsTerminal() {
+		if b.State.IsTerminal() {
 			return nil
 		}
 		after = b.lastSequence()
@@ -267,7 +232,7 @@ func (e *Engine) readBlock(ctx context.Context, v *flowView, id uuid.UUID) error
 
 // addBlock takes in a block execution first seen.
 func (v *flowView) addBlock(id uuid.UUID, events []execution.Event) error {
-	if len(events) == 0 {
+	if len(events) == 0 || v.blocks[id] != nil {
 		return nil
 	}
 	created, err := execution.CreatedOf(events)
@@ -279,27 +244,19 @@ func (v *flowView) addBlock(id uuid.UUID, events []execution.Event) error {
 		return nil // not a slot of this flow version: not ours to schedule
 	}
 	plugin, _ := events[0].Metadata[MetadataPlugin].(string)
-	b := &blockLog{id: id, node: node, created: created, plugin: plugin}
+	b := &blockLog{Block: &decide.Block{
+		ID: id, Node: node, Iteration: max(created.Iteration, 1), Index: -1, Attempt: max(created.Attempt, 1),
+		Order: events[0].Position, Inputs: created.Inputs, TriggeredBy: created.TriggeredBy,
+		Plugin: plugin, CreatedAt: events[0].Timestamp,
+	}}
+	if created.Index != nil {
+		b.Index = *created.Index
+	}
+	if created.Deadline != nil {
+		b.Deadline = *created.Deadline
+	}
 	b.add(events)
 	v.blocks[id] = b
-	s := append(v.slots[node], b)
-	slices.SortStableFunc(s, func(x, y *blockLog) int { return x.created.Attempt - y.created.Attempt })
-	v.slots[node] = s
+	v.decided.Add(b.Block)
 	return nil
-}
-
-// planByRef returns the (cached) plan of a flow version.
-func (e *Engine) planByRef(id uuid.UUID, version int) (*flowPlan, error) {
-	f, ok := e.catalog.Flow(id, version)
-	if !ok {
-		return nil, fmt.Errorf("flow %s v%d is not in the catalog", id, version)
-	}
-	e.plansMu.Lock()
-	defer e.plansMu.Unlock()
-	r, ok := e.plans[f.Ref()]
-	if !ok {
-		r.plan, r.err = buildPlan(e.catalog, e.cel, f)
-		e.plans[f.Ref()] = r
-	}
-	return r.plan, r.err
 }
