@@ -10,6 +10,7 @@ import (
 
 	"github.com/openoma/openoma/host"
 	"github.com/openoma/openoma/host/config"
+	"github.com/openoma/openoma/host/console"
 	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/host/inbox"
 )
@@ -53,7 +54,12 @@ func serveInbox(ctx context.Context, cfg *config.Config, h *host.Host, log hclog
 		return nil, err
 	}
 	owner := h.Tasks().People().OSUser(identity.LookupOSUser(os.Geteuid(), os.Getegid(), os.Getpid()))
-	srv := inbox.New(inbox.Options{Tasks: h.Tasks(), Secret: secret, Owner: owner, Logger: log.Named("inbox")})
+	cons, err := console.New(ctx, console.Options{Source: h.ConsoleSource(), Catalog: h.Catalog(), Logger: log.Named("console")})
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	srv := inbox.New(inbox.Options{Tasks: h.Tasks(), Secret: secret, Owner: owner, Logger: log.Named("inbox"), Console: cons})
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -65,6 +71,7 @@ func serveInbox(ctx context.Context, cfg *config.Config, h *host.Host, log hclog
 	if err := inbox.PublishAddress(cfg.DataDir, l.Addr()); err != nil {
 		cancel()
 		<-done
+		cons.Close()
 		return nil, err
 	}
 	log.Info("inbox", "address", "http://"+l.Addr().String()+"/", "open", "openoma-host inbox prints the link")
@@ -72,5 +79,6 @@ func serveInbox(ctx context.Context, cfg *config.Config, h *host.Host, log hclog
 		inbox.Unpublish(cfg.DataDir)
 		cancel()
 		<-done
+		cons.Close()
 	}, nil
 }

@@ -62,7 +62,7 @@ var pages = template.Must(template.New("").Funcs(funcs).Parse(`
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · openoma inbox</title>
 <link rel="stylesheet" href="/style.css"></head><body>
-<header><a href="/">openoma inbox</a>{{if .Me}} <span class="me">acting as {{.Me}}</span>{{end}}</header>
+<header><a href="/">openoma inbox</a> <a class="alt" href="/executions">executions</a>{{if .Me}} <span class="me">acting as {{.Me}}</span>{{end}}</header>
 <main>{{if .Notice}}<p class="notice" role="status">{{.Notice}}</p>{{end}}
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 {{end}}
@@ -106,7 +106,7 @@ var pages = template.Must(template.New("").Funcs(funcs).Parse(`
 `))
 
 const stylesheet = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
-header{background:#24292f;color:#fff;padding:.6em 1.2em}header a{color:#fff;font-weight:600;text-decoration:none}
+header{background:#24292f;color:#fff;padding:.6em 1.2em}header a{color:#fff;font-weight:600;text-decoration:none}header a.alt{font-weight:normal;margin-left:1em;opacity:.8}
 .me{float:right;opacity:.8}main{max-width:56em;margin:1.2em auto;padding:0 1.2em}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid #ddd}
 tr.overdue td{background:#fff4e5}.error{background:#ffebe9;border:1px solid #cf222e;padding:.5em .8em}

@@ -34,6 +34,9 @@ type Options struct {
 	// directory resolves its OS user.
 	Owner  identity.Caller
 	Logger hclog.Logger
+	// Console, when set, is the read-only execution console, served at
+	// /executions behind the same session as the tasks.
+	Console http.Handler
 }
 
 // Server is the inbox's http.Handler.
@@ -56,6 +59,11 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /task/{id}/complete", s.session(s.post(s.complete)))
 	s.mux.HandleFunc("POST /task/{id}/claim", s.session(s.post(s.claim)))
 	s.mux.HandleFunc("GET /style.css", s.style)
+	if opts.Console != nil {
+		s.mux.HandleFunc("GET /executions", s.session(opts.Console.ServeHTTP))
+		s.mux.HandleFunc("GET /executions/{id}", s.session(opts.Console.ServeHTTP))
+		s.mux.Handle("GET /console.css", opts.Console) // no data: like style.css
+	}
 	return s
 }
 
