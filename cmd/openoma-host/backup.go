@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/host"
+	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control"
 	"github.com/openoma/openoma/store/badger"
 )
@@ -87,7 +89,12 @@ func newRestoreCommand(g *globals) *cobra.Command {
 		Short: "Load a backup into an empty data directory (daemon stopped)",
 		Long: `restore loads a file written by backup into the configured data directory,
 which must hold no events yet: restoring never merges into or overwrites an
-existing log. The daemon must not be running.`,
+existing log. The daemon must not be running.
+
+The whole file is checked first (its format, every frame, its checksum); a
+damaged or truncated backup is refused before anything is created. The store
+is then restored into a temporary directory beside the target, verified, and
+renamed into place only when all of that succeeded.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.loadConfig()
@@ -98,27 +105,51 @@ existing log. The daemon must not be running.`,
 				c.Close()
 				return fmt.Errorf("a daemon is serving %s: stop it before restoring", cfg.DataDir)
 			}
-			f, err := os.Open(args[0])
+			info, err := restoreFile(cmd.Context(), g, cfg, args[0])
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-				return err
+			if g.json {
+				return g.printJSON(map[string]any{"file": args[0], "data_dir": cfg.DataDir, "keys": info.Keys, "bytes": info.Bytes, "checksummed": info.Checksummed})
 			}
-			st, err := badger.Open(host.StoreDir(cfg), host.StoreOptions(cfg, g.logger(cfg, "warn")))
-			if err != nil {
-				return err
+			fmt.Fprintf(g.stdout, "restored %s into %s (%d keys)\n", args[0], cfg.DataDir, info.Keys)
+			if !info.Checksummed {
+				fmt.Fprintln(g.stdout, "note: this backup predates backup checksums; only its structure could be checked")
 			}
-			rerr := st.Restore(cmd.Context(), f)
-			if err := errors.Join(rerr, st.Close()); err != nil {
-				if errors.Is(rerr, badger.ErrNotEmpty) {
-					return fmt.Errorf("restore into %s: it already holds events; restore into an empty data directory", cfg.DataDir)
-				}
-				return fmt.Errorf("restore %s into %s: %w", args[0], cfg.DataDir, err)
-			}
-			fmt.Fprintf(g.stdout, "restored %s into %s\n", args[0], cfg.DataDir)
 			return nil
 		},
 	}
+}
+
+// restoreFile checks the backup, then restores it; it creates the data
+// directory only for a backup that passed the check, and removes it again
+// if the restore fails.
+func restoreFile(ctx context.Context, g *globals, cfg *config.Config, file string) (badger.BackupInfo, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return badger.BackupInfo{}, err
+	}
+	defer f.Close()
+	if _, err := badger.CheckBackup(f); err != nil {
+		return badger.BackupInfo{}, fmt.Errorf("restore %s: %w; nothing was restored", file, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return badger.BackupInfo{}, err
+	}
+	_, statErr := os.Stat(cfg.DataDir)
+	created := errors.Is(statErr, os.ErrNotExist)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return badger.BackupInfo{}, err
+	}
+	info, err := badger.RestoreDir(ctx, f, host.StoreDir(cfg), host.StoreOptions(cfg, g.logger(cfg, "warn")))
+	if err != nil {
+		if created {
+			_ = os.Remove(cfg.DataDir) // only if still empty
+		}
+		if errors.Is(err, badger.ErrNotEmpty) {
+			return info, fmt.Errorf("restore into %s: it already holds events; restore into an empty data directory", cfg.DataDir)
+		}
+		return info, fmt.Errorf("restore %s into %s: %w", file, cfg.DataDir, err)
+	}
+	return info, nil
 }

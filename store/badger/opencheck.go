@@ -202,3 +202,32 @@ func closeTable(t *table.Table) { _ = t.MmapFile.Close(-1) }
 // errNotCovered stops the scan of an unlisted table at the first event
 // that nothing else holds.
 var errNotCovered = errors.New("not covered")
+
+// CheckFiles runs the checks Open runs before Badger may touch dir —
+// every table read and verified, the MANIFEST against the directory, the
+// tails of the log files, the value-log files known at the last clean
+// close — and changes nothing. It holds dir's lock meanwhile, so it fails
+// with ErrLocked while a host has the store open. `openoma-host verify`
+// runs it before Store.Verify.
+func CheckFiles(dir string, opts Options) error {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("check event store in %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	st, err := readState(dir)
+	if err != nil {
+		return err
+	}
+	if err := checkBeforeOpen(dir, st, true); err != nil {
+		return fmt.Errorf("check event store in %s: %w", dir, err)
+	}
+	return nil
+}
