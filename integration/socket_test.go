@@ -54,7 +54,7 @@ func TestOtherUserCannotReachTheControlSocket(t *testing.T) {
 	if got.Attempts < starts || got.RefusedByMode == 0 {
 		t.Fatalf("the probe did not try while the daemon was up: %+v", got)
 	}
-	if !strings.Contains(got.LastRefusal, "may use it") {
+	if !strings.Contains(got.LastRefusal, "admits only its owner") {
 		t.Errorf("the refusal does not say who may use the socket: %q", got.LastRefusal)
 	}
 }
@@ -212,7 +212,7 @@ func probeOnce(sock string, r *probeResult) {
 	case errors.Is(err, syscall.EACCES):
 		r.RefusedByMode++
 		// What a person would read, while the socket is there.
-		if _, derr := control.Dial(context.Background(), sock); derr != nil && strings.Contains(derr.Error(), "may use it") {
+		if _, derr := control.Dial(context.Background(), sock); derr != nil && strings.Contains(derr.Error(), "admits only its owner") {
 			r.LastRefusal = derr.Error()
 		}
 		return

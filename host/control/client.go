@@ -245,21 +245,33 @@ func socketOwners(socket string) string {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return "and it is gone now (the daemon stopped)"
+	case errors.Is(err, os.ErrPermission):
+		// The socket's directory keeps the caller out: name who it admits.
+		if dst, derr := os.Stat(filepath.Dir(socket)); derr == nil {
+			return "its directory admits " + admits(dst, 0o010)
+		}
+		return "its directory is closed to you"
 	case err != nil:
-		return "you may not reach it (its directory is closed to you)"
+		return err.Error()
 	}
+	return "the socket admits " + admits(st, 0o020)
+}
+
+// admits names the owner, root, and the group when groupBit is set in
+// the mode of st.
+func admits(st os.FileInfo, groupBit os.FileMode) string {
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
-		return "you may not reach it"
+		return "others only"
 	}
-	who := []string{"its owner " + identity.LookupOSUser(int(sys.Uid), 0, 0).Login}
+	who := []string{"only its owner " + identity.LookupOSUser(int(sys.Uid), 0, 0).Login}
 	if sys.Uid != 0 {
 		who = append(who, "root")
 	}
-	if st.Mode().Perm()&0o060 != 0 {
+	if st.Mode().Perm()&groupBit != 0 {
 		if g, err := user.LookupGroupId(strconv.Itoa(int(sys.Gid))); err == nil {
 			who = append(who, "members of group "+g.Name)
 		}
 	}
-	return "only " + strings.Join(who, ", ") + " may use it"
+	return strings.Join(who, ", ") + "; ask its owner to add you to the socket group (control.socket_group)"
 }
