@@ -1,8 +1,26 @@
 // Package control is the daemon's control API: a gRPC service on a unix
-// socket (mode 0600, in a 0700 directory) through which the CLI's verbs
-// reach a running openoma-host, since the daemon holds the data directory's
-// lock. The server reads each caller's OS identity from the socket (peer
-// credentials), so actions can be attributed and authorised without a
-// password. Reports and events cross as JSON, the same objects the CLI
-// prints with --json.
+// socket through which the CLI's verbs reach a running openoma-host, since
+// the daemon holds the data directory's lock. Reports and events cross as
+// JSON, the same objects the CLI prints with --json.
+//
+// Who may connect is Access: the daemon's OS user and root, and with
+// control.socket_group the group's members. The file mode keeps others
+// out — the socket is bound in a private 0700 directory, given its mode
+// and group there and renamed into place (Listen), so there is no window
+// after bind — and the server checks every peer again with SO_PEERCRED at
+// connect; a refused peer gets the refusal, which names who may, on every
+// call, and no request reaches the Backend. An admitted peer's OS user is
+// resolved to a person by the identity package, once per connection;
+// handlers pass that Caller to the backend.
+//
+// Who serves a socket is decided by its serve lock (LockServe): serve
+// takes it before opening the data directory, and a verb that runs an
+// embedded host takes it too, so a verb that finds no socket can tell
+// a daemon that is starting (wait for its socket) from none (serve it
+// itself), and serve can wait for a short-lived verb.
+//
+// Errors of the backend and of the domain packages behind it (tasks,
+// identity) are translated into gRPC codes and back into this package's
+// sentinels (ErrNotFound, ErrInvalid, ErrDenied, ErrUnavailable), so the
+// CLI can answer by kind.
 package control

@@ -15,11 +15,14 @@
 //   - a decision appends the execution.ConditionDecision progress event the
 //     engine waits for on the flow execution's log, with an id derived from
 //     the request id, so it is recorded once;
-//   - every event names the person as a human executor, with the OS user
-//     and uid that the control socket identified in its metadata.
+//   - every event names the person as a human executor, with the
+//     credential it came by in its metadata (the OS user and uid the
+//     control socket identified, or a personal link's id).
 //
-// Who may act: the OS user maps to a person and groups (config
-// tasks.people). A task held by a person can be acted on only by that
+// Who may act: the service receives an Actor — an identity.Caller that
+// the transport resolved (an OS user maps to a person and groups by config
+// tasks.people) — and never sees a transport's types; its errors are its
+// own, and each transport translates them. A task held by a person can be acted on only by that
 // person, one held by groups only by their members, an unassigned one by
 // anyone; admins (tasks.admins) may act on any task and on behalf of
 // anyone. A refusal says who may act instead.
