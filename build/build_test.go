@@ -161,7 +161,7 @@ func TestFlowBuilderMistakes(t *testing.T) {
 			`flow "F" v1: Edge("a", "b").condition.predicate: condition does not compile: 1:28: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}`}},
 		{"validation options", build.Flow("F").Add(impl, "a").Add(impl, "b").Edge("a", "b").Edge("b", "a").Entry("a").
 			Validate(validate.RequireRunnable()), []string{
-			`flow "F" v1: Edge("b", "a"): closes the cycle "a" → "b" → "a"; flows with cycles are rejected until loops are designed`}},
+			`flow "F" v1: Edge("b", "a"): closes the cycle "a" → "b" → "a", and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back`}},
 		{"assessment option", build.Flow("F").Add(impl, "a").Add(impl, "b").Entry("a").Entry("b").Validate(validate.AsAssessment()), []string{
 			`flow "F" v1: nodes: an assessment flow must have exactly one terminal node; this one has 2: "a", "b"`}},
 	}

@@ -37,7 +37,7 @@ func Example() {
 		Add(impl, "impl-fast-track"). // same block, two slots
 		Edge("impl-primary", "review", build.Map("pull_request_url", "pull_request_url")).
 		Edge("impl-fast-track", "review", build.Map("pull_request_url", "pull_request_url")).
-		Entry("impl-primary", build.When("ticket is approved"), build.CEL(`inputs.approved == true`), build.Map("task", "task")).
+		Entry("impl-primary", build.When("not a fast-track task"), build.CEL(`!inputs.task.startsWith("fast-track:")`), build.Map("task", "task")).
 		Entry("impl-fast-track", build.When("ticket is fast-track"), build.Map("task", "task")).
 		Build() // runs validate.Flow
 	if err != nil {
@@ -52,7 +52,7 @@ func Example() {
 	//   impl-fast-track → block "Implementation" v1
 	//   impl-primary → review [pull_request_url→pull_request_url]
 	//   impl-fast-track → review [pull_request_url→pull_request_url]
-	//   (entry) → impl-primary if "ticket is approved" {cel: inputs.approved == true} [task→task]
+	//   (entry) → impl-primary if "not a fast-track task" {cel: !inputs.task.startsWith("fast-track:")} [task→task]
 	//   (entry) → impl-fast-track if "ticket is fast-track" [task→task]
 }
 

@@ -252,7 +252,7 @@ name: Bad condition
 nodes: [{alias: a, block: Quick@1}, {alias: b, block: Quick@1}]
 edges:
   - {to: a}
-  - {from: a, to: b, condition: {description: broken, predicate: {cel: "outputs.missing.deeper == 1"}}}
+  - {from: a, to: b, condition: {description: broken, predicate: {cel: "outputs.x.missing == 1"}}}
 `}
 	e := newEnv(t, `
 plugins:

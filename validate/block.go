@@ -23,6 +23,7 @@ func (c *checker) workBlock(b *core.WorkBlock, src core.Source) {
 			r.add(fmt.Sprintf("execution_hints[%d]", i), "must not be empty")
 		}
 	}
+	c.blockExtensions(r, b)
 }
 
 // ports indexes a block's port names for the port-mapping check. Blocks are

@@ -189,7 +189,7 @@ func TestCatalogInvariants(t *testing.T) {
 			fx.sprint.Edges[1].Condition.Predicate = map[string]any{"cel": "output.approved"}
 			fx.sprint.Edges[2].Condition.Predicate = map[string]any{"cel": "outputs.task + 1"}
 		}, []string{
-			sprint + `edges[1].condition.predicate: condition does not compile: 1:1: undeclared reference to 'output' (did you mean 'outputs'?)`,
+			sprint + `edges[1].condition.predicate: condition does not compile: 1:7: undeclared reference to 'output.approved' (did you mean 'outputs.approved'?)`,
 			sprint + `edges[2].condition.predicate: condition is not boolean: expression has type int, want bool`,
 		}},
 		{"empty condition", func(fx *fixture) { fx.sprint.Edges[2].Condition = &core.Condition{} }, []string{

@@ -23,9 +23,9 @@ type checker struct {
 	versions map[kindID][]int
 	// sourceOf locates contracts for cycle errors; nil outside Catalog.
 	sourceOf func(*core.Contract) core.Source
-	// compileErr caches the outcome of compiling each distinct expression,
-	// so a predicate repeated on many edges is compiled once.
-	compileErr map[string]error
+	// checked caches the outcome of checking each predicate (see
+	// predicate), so one repeated on many edges is checked once.
+	checked map[checkKey]error
 }
 
 type kindID struct {
@@ -191,30 +191,47 @@ func indexVersions(cat *core.Catalog) map[kindID][]int {
 	return out
 }
 
-// predicate compiles a structured predicate, reporting why it cannot be
-// used. The compiler is created on first use, so validating definitions
-// without predicates costs nothing.
-func (c *checker) predicate(r *reporter, edge int, pred map[string]any) {
-	path := func() string { return at("edges", edge, "condition.predicate") }
+// predicate checks the structured predicate of edge i of f: its format,
+// and that its expression type-checks against what the edge can read
+// (see edgeDeclarations) and gives a bool. Results are kept per source
+// block and expression, since large flows repeat both.
+func (c *checker) predicate(r *reporter, f *core.Flow, idx *flowIndex, i int, pred map[string]any) {
+	path := func() string { return at("edges", i, "condition.predicate") }
 	expr, err := condition.Expression(pred)
 	if err != nil {
 		r.add(path(), "%v", err)
 		return
 	}
-	if c.compileErr == nil {
-		c.compileErr = map[string]error{}
+	key := checkKey{flow: f, expr: expr, source: idx.ends[i].source}
+	if key.source >= 0 {
+		key.block, key.source = idx.blocks[key.source], 0
 	}
-	err, seen := c.compileErr[expr]
+	if c.checked == nil {
+		c.checked = map[checkKey]error{}
+	}
+	err, seen := c.checked[key]
 	if !seen {
-		err = c.compile(expr)
-		c.compileErr[expr] = err
+		err = c.check(expr, idx.edgeDeclarations(f, i), condition.WantBool)
+		c.checked[key] = err
 	}
 	if err != nil {
 		r.add(path(), "%v", err)
 	}
 }
 
-func (c *checker) compile(expr string) error {
+// checkKey identifies what a predicate's check depends on: the flow (its
+// run inputs), the source (entry, missing, or a node's block) and the
+// expression.
+type checkKey struct {
+	flow   *core.Flow
+	block  *core.WorkBlock
+	source int // entry or missing when block is nil
+	expr   string
+}
+
+// check type-checks expr with the validation's compiler, created on first
+// use so that validating definitions without expressions costs nothing.
+func (c *checker) check(expr string, decl condition.Declarations, want condition.Result) error {
 	if c.cfg.compiler == nil {
 		comp, err := condition.NewCompiler()
 		if err != nil {
@@ -222,8 +239,7 @@ func (c *checker) compile(expr string) error {
 		}
 		c.cfg.compiler = comp
 	}
-	_, err := c.cfg.compiler.CompileExpression(expr)
-	return err
+	return c.cfg.compiler.Check(expr, decl, want)
 }
 
 // unique reports repeated names in a list, such as the input ports of a

@@ -16,6 +16,7 @@ type flowIndex struct {
 	byID   map[uuid.UUID]int
 	blocks []*core.WorkBlock
 	ends   []ends
+	inputs *declaredInputs // see runInputs; nil until asked
 }
 
 // ends holds the node positions an edge joins; source is entry for an
@@ -96,10 +97,11 @@ func (c *checker) flow(f *core.Flow, src core.Source) {
 		func(i int) string { return f.Nodes[i].Alias },
 		func(i int) string { return fmt.Sprintf("nodes[%d].alias", i) },
 		"alias", "aliases in a flow", true)
-	for i, e := range f.Edges {
-		c.edge(r, idx.ends[i], i, e)
+	for i := range f.Edges {
+		c.edge(r, f, idx, i)
 	}
 	c.portMappings(f, idx, r)
+	c.flowExtensions(f, idx, r)
 	if c.cfg.assessment {
 		if terminals := f.TerminalNodes(); len(terminals) != 1 {
 			r.add("nodes", "an assessment flow must have exactly one terminal node; this one has %s", describeTerminals(f, idx, terminals))
@@ -110,8 +112,9 @@ func (c *checker) flow(f *core.Flow, src core.Source) {
 	}
 }
 
-// edge checks invariant 5 and the edge's condition.
-func (c *checker) edge(r *reporter, end ends, i int, e core.Edge) {
+// edge checks invariant 5 and the condition of edge i.
+func (c *checker) edge(r *reporter, f *core.Flow, idx *flowIndex, i int) {
+	e, end := f.Edges[i], idx.ends[i]
 	if end.source == missing {
 		r.add(at("edges", i, "source_id"), "no node with id %s in this flow", e.SourceID)
 	}
@@ -130,7 +133,7 @@ func (c *checker) edge(r *reporter, end ends, i int, e core.Edge) {
 		}
 		return
 	}
-	c.predicate(r, i, e.Condition.Predicate)
+	c.predicate(r, f, idx, i, e.Condition.Predicate)
 }
 
 // describeTerminals says how many terminal nodes a flow has and which:
