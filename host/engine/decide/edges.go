@@ -160,7 +160,7 @@ func HostExecutor() *execution.ExecutorInfo {
 // dead back edges will not run again: its loop exits there.
 func (d *pass) findActive() {
 	n := len(d.runs)
-	d.seen = make([]bool, n)
+	d.seen, d.blocked = make([]bool, n), make([]bool, n)
 	for i := range d.runs {
 		if d.isActive(i) {
 			d.active = append(d.active, i)
@@ -187,9 +187,15 @@ func (d *pass) isActive(i int) bool {
 }
 
 // mayRunAgain reports whether source may still run again before node
-// decides: an active node other than node reaches it without passing
-// through node. Waiting for it is what makes a join inside a loop wait for
-// every branch of the same round.
+// decides: an active node reaches it without passing through node or
+// anything downstream of node (in this round those wait for node's
+// decision, so they cannot deliver before it). Waiting for it is what
+// makes a join inside a loop wait for every branch of the same round, and
+// a loop's exit wait for the loop to end.
 func (d *pass) mayRunAgain(source, node int) bool {
-	return d.p.reaches(d.active, source, node, d.seen)
+	if d.blockedFor != node+1 {
+		d.p.downstream(node, d.blocked)
+		d.blockedFor = node + 1
+	}
+	return d.p.reaches(d.active, source, d.blocked, d.seen)
 }

@@ -53,16 +53,20 @@ type pass struct {
 	v   *View
 	now time.Time
 
-	runs     []nodeRun
-	edges    []edgeMemo
-	active   []int  // cyclic flows: nodes that may still run (again)
-	seen     []bool // scratch for reachability
-	asked    map[uuid.UUID]bool
-	actions  []Action
-	progress bool // an action of this pass moves the flow on
-	stopping bool
-	stopNode int
-	wake     time.Time
+	runs   []nodeRun
+	edges  []edgeMemo
+	active []int  // cyclic flows: nodes that may still run (again)
+	seen   []bool // scratch for reachability
+	// blocked marks the node mayRunAgain last asked for (blockedFor-1)
+	// and what lies downstream of it.
+	blocked    []bool
+	blockedFor int
+	asked      map[uuid.UUID]bool
+	actions    []Action
+	progress   bool // an action of this pass moves the flow on
+	stopping   bool
+	stopNode   int
+	wake       time.Time
 }
 
 func (d *pass) emit(a Action) {

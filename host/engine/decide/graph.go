@@ -96,15 +96,34 @@ func (p *Plan) sortForward() {
 	}
 }
 
-// reaches reports whether node target can be reached from any node in
-// from, over edges of any kind, without passing through avoid (a node in
-// from equal to avoid does not count). It is how a decision in a cyclic
-// flow asks "may this source still run again before I decide?".
-func (p *Plan) reaches(from []int, target, avoid int, seen []bool) bool {
+// downstream marks node n and every node a forward path leads to from it.
+func (p *Plan) downstream(n int, mark []bool) {
+	clear(mark)
+	mark[n] = true
+	stack := []int{n}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, ei := range p.Outgoing[i] {
+			if p.Back[ei] {
+				continue
+			}
+			if t := p.NodeIndex[p.Flow.Edges[ei].TargetID]; !mark[t] {
+				mark[t] = true
+				stack = append(stack, t)
+			}
+		}
+	}
+}
+
+// reaches reports whether node target can be reached from a node in from,
+// over edges of any kind, without passing through a blocked node (blocked
+// nodes in from do not count either).
+func (p *Plan) reaches(from []int, target int, blocked, seen []bool) bool {
 	clear(seen)
 	stack := make([]int, 0, len(from))
 	for _, f := range from {
-		if f != avoid && !seen[f] {
+		if !blocked[f] && !seen[f] {
 			seen[f] = true
 			stack = append(stack, f)
 		}
@@ -117,7 +136,7 @@ func (p *Plan) reaches(from []int, target, avoid int, seen []bool) bool {
 		}
 		for _, ei := range p.Outgoing[i] {
 			t := p.NodeIndex[p.Flow.Edges[ei].TargetID]
-			if t != avoid && !seen[t] {
+			if !blocked[t] && !seen[t] {
 				seen[t] = true
 				stack = append(stack, t)
 			}
