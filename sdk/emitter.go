@@ -45,6 +45,7 @@ type Emitter struct {
 	started  bool
 	terminal execution.EventType
 	produced map[string]bool
+	run      *activeRun // the Run in progress, if any
 }
 
 // EmitterOption adjusts NewEmitter.
@@ -232,8 +233,19 @@ func (e *Emitter) beginSteps() []step {
 }
 
 // Progress records an intermediate update; payload is any JSON value.
+// During Run, it is a checkpoint (CheckpointProgress): an error of the
+// run's Checkpoints is returned, and the work must then return at once.
 func (e *Emitter) Progress(ctx context.Context, payload any) error {
-	return e.emit(ctx, step{typ: execution.EventProgress, payload: payload})
+	if err := e.emit(ctx, step{typ: execution.EventProgress, payload: payload}); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	run := e.run
+	e.mu.Unlock()
+	if run == nil {
+		return nil
+	}
+	return run.checkpoint(ctx, CheckpointProgress)
 }
 
 // Output records produced outputs (output port → value). A port the block

@@ -38,42 +38,73 @@ type workResult struct {
 // (Finish) — or failed with the work's error, or cancelled if ctx was
 // cancelled while it ran (released instead, if the cause is
 // ErrShuttingDown, so that the next plugin process resumes it). Work that
-// ends within CoalesceWindow is recorded in one append.
+// ends within CoalesceWindow is recorded in one append, unless BeginFirst
+// or Checkpoints ask for the start to be recorded first.
 //
 // A panic in work fails the block ("panic" code) instead of killing the
 // plugin; outputs on undeclared ports fail it too ("undeclared_output"),
-// missing required outputs as Finish does ("missing_output"). Run returns
-// the error of recording, not of the work (which is in the log).
+// outputs too large for one append ("output_too_large"), missing required
+// outputs as Finish does ("missing_output"). The work may report progress
+// with e.Progress, from any goroutine. Run returns the error of
+// recording, not of the work (which is in the log) — or the error of a
+// checkpoint that stopped the run (see Checkpoints).
 //
 // Run blocks while the work runs: call it from a goroutine (see Tasks), not
 // from ExecuteBlock.
-func (e *Emitter) Run(ctx context.Context, work WorkFunc) error {
+func (e *Emitter) Run(ctx context.Context, work WorkFunc, opts ...RunOption) error {
+	cfg := &runConfig{}
+	for _, o := range opts {
+		o(cfg)
+	}
 	record, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalAppendTimeout)
 	defer cancel()
 	workCtx, stopWork := context.WithCancelCause(ctx)
 	defer stopWork(nil)
-	results := make(chan workResult, 1)
-	go func() {
-		outputs, err := protect(workCtx, work)
-		results <- workResult{outputs, err}
+	run := &activeRun{cfg: cfg, stopWork: stopWork}
+	e.mu.Lock()
+	e.run = run
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.run = nil
+		e.mu.Unlock()
 	}()
-	r, err := e.awaitOrBegin(ctx, results, stopWork)
-	if err != nil {
+
+	var r workResult
+	if cfg.beginFirst || cfg.at(CheckpointAssigned) || cfg.at(CheckpointStarted) {
+		if err := e.beginFirst(workCtx, run); err != nil {
+			if run.stopped() != nil || ctx.Err() == nil {
+				return err
+			}
+			// Cancelled (or shutting down) before the work began: the
+			// append failed for that reason; record the cancellation.
+			return e.ended(ctx, record)
+		}
+		r.outputs, r.err = protect(workCtx, work)
+	} else {
+		results := make(chan workResult, 1)
+		go func() {
+			outputs, err := protect(workCtx, work)
+			results <- workResult{outputs, err}
+		}()
+		var err error
+		if r, err = e.awaitOrBegin(ctx, results, stopWork); err != nil {
+			return err
+		}
+	}
+	if err := run.stopped(); err != nil {
 		return err
 	}
 	switch {
-	case ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrShuttingDown):
-		if !e.holds() {
-			return nil
-		}
-		return e.Release(record, "plugin shutting down")
 	case ctx.Err() != nil:
-		return e.Cancel(record, cancelReason(ctx))
+		return e.ended(ctx, record)
 	case r.err != nil:
 		return e.endBegun(record, step{typ: execution.EventFailed, payload: FailureOf(r.err)})
 	}
-	err = e.Finish(record, r.outputs)
+	err := e.finish(record, run, r.outputs)
 	switch {
+	case run.stopped() != nil:
+		return run.stopped()
 	case errors.Is(err, ErrUndeclaredOutput):
 		return e.endBegun(record, step{typ: execution.EventFailed,
 			payload: execution.Failure{Code: "undeclared_output", Reason: err.Error()}})
@@ -84,6 +115,85 @@ func (e *Emitter) Run(ctx context.Context, work WorkFunc) error {
 		return nil // recorded as failed, as intended
 	}
 	return err
+}
+
+// activeRun is what Progress needs to know of the Run in progress.
+type activeRun struct {
+	cfg      *runConfig
+	stopWork context.CancelCauseFunc
+
+	mu   sync.Mutex
+	stop error // the error of the checkpoint that stopped the run
+}
+
+// checkpoint tells the run's Checkpoints that c was recorded; an error
+// stops the run's work, and the run records nothing more.
+func (r *activeRun) checkpoint(ctx context.Context, c Checkpoint) error {
+	err := r.cfg.reached(ctx, c)
+	if err != nil {
+		r.mu.Lock()
+		if r.stop == nil {
+			r.stop = err
+		}
+		r.mu.Unlock()
+		r.stopWork(err) // a dead process's work stops too
+	}
+	return err
+}
+
+func (r *activeRun) stopped() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stop
+}
+
+// beginFirst records the start before the work begins: assigned and
+// started, apart when the Checkpoints want to stop between them.
+func (e *Emitter) beginFirst(ctx context.Context, run *activeRun) error {
+	if run.cfg.at(CheckpointAssigned) {
+		if !e.holds() {
+			if err := e.Assign(ctx); err != nil {
+				return err
+			}
+		}
+		if err := run.checkpoint(ctx, CheckpointAssigned); err != nil {
+			return err
+		}
+	}
+	if err := e.Begin(ctx); err != nil {
+		return err
+	}
+	return run.checkpoint(ctx, CheckpointStarted)
+}
+
+// finish records the outputs and completion, apart when the Checkpoints
+// want to stop between them.
+func (e *Emitter) finish(ctx context.Context, run *activeRun, outputs map[string]any) error {
+	if !run.cfg.at(CheckpointOutput) {
+		return e.Finish(ctx, outputs)
+	}
+	if len(outputs) > 0 {
+		if err := e.Output(ctx, outputs); err != nil {
+			return err
+		}
+	}
+	if err := run.checkpoint(ctx, CheckpointOutput); err != nil {
+		return err
+	}
+	return e.Complete(ctx)
+}
+
+// ended records why ctx ended: a shutdown releases the execution for the
+// next plugin process to resume (nothing is recorded if this executor
+// never held it); anything else cancels it.
+func (e *Emitter) ended(ctx, record context.Context) error {
+	if errors.Is(context.Cause(ctx), ErrShuttingDown) {
+		if !e.holds() {
+			return nil
+		}
+		return e.Release(record, "plugin shutting down")
+	}
+	return e.Cancel(record, cancelReason(ctx))
 }
 
 // awaitOrBegin waits CoalesceWindow for the work; if it is still running,
