@@ -65,7 +65,9 @@ type Leaser interface {
 	// AppendFenced is Append under l: in the same transaction it checks
 	// that l's token is the current token of l.ExecutionID's lease and
 	// that the lease has not expired, or fails with ErrFenced and stores
-	// nothing. The events may belong to another execution than the leased
+	// nothing. The fence is checked before the log's own rules (expected
+	// sequence, finality, validity), so a fenced writer always learns
+	// that it is fenced. The events may belong to another execution than the leased
 	// one (a block of the leased flow). A retry of events that are already
 	// stored returns them, as Append does, even if the lease was lost
 	// since: they were stored while it was held.

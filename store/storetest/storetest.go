@@ -31,6 +31,8 @@ func properties() []property {
 	all = append(all, readProperties()...)
 	all = append(all, listProperties()...)
 	all = append(all, subscriptionProperties()...)
+	all = append(all, subscribeConcurrentProperties()...)
+	all = append(all, leaseProperties()...)
 	all = append(all, concurrencyProperties()...)
 	all = append(all, closeProperties()...)
 	all = append(all, linearizabilityProperties()...)
