@@ -21,7 +21,7 @@ var block = core.WorkBlock{
 // TestConformance runs the checks every adapter must pass, through the
 // real gRPC shims.
 func TestConformance(t *testing.T) {
-	plugintest.Run(t, func(testing.TB) sdk.Adapter { return &Echo{} }, plugintest.Config{
+	plugintest.Run(t, func(testing.TB) sdk.Adapter { return newEcho() }, plugintest.Config{
 		Block:   block,
 		Succeed: map[string]any{"message": "hello"},
 		Fail:    map[string]any{}, // no message: the required output is missing
@@ -30,7 +30,7 @@ func TestConformance(t *testing.T) {
 
 // TestEcho checks what the plugin is for.
 func TestEcho(t *testing.T) {
-	h := plugintest.New(t, &Echo{}, plugintest.Options{})
+	h := plugintest.New(t, newEcho(), plugintest.Options{})
 	b, err := h.Run(context.Background(), block, map[string]any{"message": "hello"})
 	if err != nil {
 		t.Fatal(err)
