@@ -36,13 +36,7 @@ type edgeView struct {
 	err   string
 }
 
-func (d *pass) sourceNode(ei int) int {
-	e := d.p.Flow.Edges[ei]
-	if e.IsEntry() {
-		return -1
-	}
-	return d.p.NodeIndex[e.SourceID]
-}
+func (d *pass) sourceNode(ei int) int { return d.p.EdgeSource[ei] }
 
 // edge reads edge ei into node n. A source's run is fresh for n when it
 // began after n's latest iteration did (store positions order them); an

@@ -29,7 +29,7 @@ func (p *Plan) findBackEdges() {
 			}
 			ei := p.Outgoing[top.node][top.next]
 			top.next++
-			t := p.NodeIndex[p.Flow.Edges[ei].TargetID]
+			t := p.EdgeTarget[ei]
 			switch mark[t] {
 			case onPath:
 				p.Back[ei] = true
@@ -57,7 +57,7 @@ func (p *Plan) isEntry(i int) bool {
 		return true
 	}
 	for _, ei := range p.Incoming[i] {
-		if p.Flow.Edges[ei].IsEntry() {
+		if p.EdgeSource[ei] < 0 {
 			return true
 		}
 	}
@@ -69,9 +69,9 @@ func (p *Plan) isEntry(i int) bool {
 func (p *Plan) sortForward() {
 	n := len(p.Flow.Nodes)
 	indegree := make([]int, n)
-	for ei, e := range p.Flow.Edges {
-		if !e.IsEntry() && !p.Back[ei] {
-			indegree[p.NodeIndex[e.TargetID]]++
+	for ei := range p.Flow.Edges {
+		if p.EdgeSource[ei] >= 0 && !p.Back[ei] {
+			indegree[p.EdgeTarget[ei]]++
 		}
 	}
 	ready := make([]int, 0, n)
@@ -88,7 +88,7 @@ func (p *Plan) sortForward() {
 			if p.Back[ei] {
 				continue
 			}
-			t := p.NodeIndex[p.Flow.Edges[ei].TargetID]
+			t := p.EdgeTarget[ei]
 			if indegree[t]--; indegree[t] == 0 {
 				ready = append(ready, t)
 			}
@@ -108,7 +108,7 @@ func (p *Plan) downstream(n int, mark []bool) {
 			if p.Back[ei] {
 				continue
 			}
-			if t := p.NodeIndex[p.Flow.Edges[ei].TargetID]; !mark[t] {
+			if t := p.EdgeTarget[ei]; !mark[t] {
 				mark[t] = true
 				stack = append(stack, t)
 			}
@@ -135,7 +135,7 @@ func (p *Plan) reaches(from []int, target int, blocked, seen []bool) bool {
 			return true
 		}
 		for _, ei := range p.Outgoing[i] {
-			t := p.NodeIndex[p.Flow.Edges[ei].TargetID]
+			t := p.EdgeTarget[ei]
 			if !blocked[t] && !seen[t] {
 				seen[t] = true
 				stack = append(stack, t)

@@ -36,6 +36,9 @@ type Plan struct {
 	Back []bool
 	// Cyclic is true when some edge is a back edge.
 	Cyclic bool
+	// EdgeSource and EdgeTarget are, per edge, its nodes' indices (source
+	// -1 for an entry edge).
+	EdgeSource, EdgeTarget []int
 	// Ext is, per node, the extensions that apply to it (the flow's,
 	// block's and node's metadata combined; MaxIterations always ≥ 1).
 	Ext []core.Extensions
@@ -57,19 +60,21 @@ type Plan struct {
 func NewPlan(cat *core.Catalog, cel *condition.Compiler, f *core.Flow, file string) (*Plan, error) {
 	n := len(f.Nodes)
 	p := &Plan{
-		Flow:      f,
-		NodeIndex: make(map[uuid.UUID]int, n),
-		Blocks:    make([]*core.WorkBlock, n),
-		Incoming:  make([][]int, n),
-		Outgoing:  make([][]int, n),
-		Back:      make([]bool, len(f.Edges)),
-		Ext:       make([]core.Extensions, n),
-		Programs:  make([]*condition.Program, len(f.Edges)),
-		Items:     make([]*condition.ListProgram, n),
-		Keys:      make([]string, n),
-		Labels:    make([]string, n),
-		Source:    make([]map[string]any, n),
-		FlowVars:  condition.FlowVars(f),
+		Flow:       f,
+		NodeIndex:  make(map[uuid.UUID]int, n),
+		Blocks:     make([]*core.WorkBlock, n),
+		Incoming:   make([][]int, n),
+		Outgoing:   make([][]int, n),
+		Back:       make([]bool, len(f.Edges)),
+		EdgeSource: make([]int, len(f.Edges)),
+		EdgeTarget: make([]int, len(f.Edges)),
+		Ext:        make([]core.Extensions, n),
+		Programs:   make([]*condition.Program, len(f.Edges)),
+		Items:      make([]*condition.ListProgram, n),
+		Keys:       make([]string, n),
+		Labels:     make([]string, n),
+		Source:     make([]map[string]any, n),
+		FlowVars:   condition.FlowVars(f),
 	}
 	where := core.Describe(core.KindFlow, f.Name, f.Version)
 	if file != "" {
@@ -118,6 +123,7 @@ func NewPlan(cat *core.Catalog, cel *condition.Compiler, f *core.Flow, file stri
 			fail(fmt.Sprintf("edges[%d].target_id", i), "%s is not a node of the flow", e.TargetID)
 			continue
 		}
+		p.EdgeSource[i], p.EdgeTarget[i] = -1, t
 		if !e.IsEntry() {
 			s, ok := p.NodeIndex[e.SourceID]
 			if !ok {
@@ -125,6 +131,7 @@ func NewPlan(cat *core.Catalog, cel *condition.Compiler, f *core.Flow, file stri
 				continue
 			}
 			p.Outgoing[s] = append(p.Outgoing[s], i)
+			p.EdgeSource[i] = s
 		}
 		p.Incoming[t] = append(p.Incoming[t], i)
 		if e.Condition != nil && len(e.Condition.Predicate) > 0 {
@@ -199,10 +206,9 @@ func (p *Plan) assignKeys() {
 
 // EdgeLabel names edge ei in messages.
 func (p *Plan) EdgeLabel(ei int) string {
-	edge := p.Flow.Edges[ei]
-	target := p.Labels[p.NodeIndex[edge.TargetID]]
-	if edge.IsEntry() {
+	target := p.Labels[p.EdgeTarget[ei]]
+	if p.EdgeSource[ei] < 0 {
 		return fmt.Sprintf("edges[%d] (entry → %s)", ei, target)
 	}
-	return fmt.Sprintf("edges[%d] (%s → %s)", ei, p.Labels[p.NodeIndex[edge.SourceID]], target)
+	return fmt.Sprintf("edges[%d] (%s → %s)", ei, p.Labels[p.EdgeSource[ei]], target)
 }

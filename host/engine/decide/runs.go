@@ -66,7 +66,7 @@ func (d *pass) summarize(i int) nodeRun {
 		return d.summarizeItems(i, iteration, current, rec)
 	}
 	b := current[len(current)-1]
-	r := nodeRun{iteration: iteration, order: current[0].Order, source: b.ID, latest: []*Block{b}, outputs: b.Outputs}
+	r := nodeRun{iteration: iteration, order: current[0].Order, source: b.ID, latest: current[len(current)-1:], outputs: b.Outputs}
 	r.status = d.blockStatus(b)
 	if r.status == statusFailed || r.status == statusCancelled {
 		r.culprit = b
