@@ -18,6 +18,7 @@ import (
 	"github.com/openoma/openoma/host"
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/metrics"
 	"github.com/openoma/openoma/store/badger"
 )
 
@@ -86,7 +87,7 @@ func serve(ctx context.Context, g *globals, cfg *config.Config, lockWait time.Du
 		background.Wait()
 	}()
 	if cfg.Metrics.Address != "" {
-		stopMetrics, err := serveMetrics(cfg.Metrics.Address, h)
+		stopMetrics, err := serveMetrics(runCtx, cfg.Metrics.Address, h, log, &background)
 		if err != nil {
 			return err
 		}
@@ -156,11 +157,20 @@ func openHost(ctx context.Context, cfg *config.Config, log hclog.Logger, lockWai
 }
 
 // serveMetrics exposes Prometheus metrics: Go runtime and process metrics,
-// and the event store's counters.
-func serveMetrics(addr string, h *host.Host) (func(), error) {
+// the event store's counters, the executions read from the log (a
+// recorder that follows the store until ctx ends, in background), plugin
+// health and people's tasks.
+func serveMetrics(ctx context.Context, addr string, h *host.Host, log hclog.Logger, background *sync.WaitGroup) (func(), error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(host.NewStoreCollector(h.Store()))
+	rec := metrics.New(h.Catalog())
+	reg.MustRegister(rec, metrics.NewPluginCollector(h.PluginManager().Status), metrics.NewTaskCollector(h.Tasks()))
+	background.Go(func() {
+		if err := rec.Run(ctx, h.Store()); err != nil {
+			log.Warn("metrics: the execution metrics stopped following the log", "error", err)
+		}
+	})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics.address %s: %w", addr, err)
