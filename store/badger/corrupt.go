@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -60,15 +59,5 @@ func recovered(err *error, what string) {
 	if r == nil {
 		return
 	}
-	*err = fmt.Errorf("%s: %w: badger panicked reading the store: %v\n%s", what, store.ErrCorrupt, r, firstFrames(debug.Stack(), 12))
-}
-
-// firstFrames keeps the top of a stack trace: enough to say where in
-// Badger the damage was met, without pages of goroutine dump.
-func firstFrames(stack []byte, lines int) string {
-	s := strings.Split(string(stack), "\n")
-	if len(s) > lines {
-		s = s[:lines]
-	}
-	return strings.Join(s, "\n")
+	*err = fmt.Errorf("%s: %w: Badger's decoder failed reading the store's files: %s", what, store.ErrCorrupt, strings.Join(strings.Fields(fmt.Sprint(r)), " "))
 }

@@ -182,7 +182,7 @@ func openTable(dir string, id uint64, c options.CompressionType, mode options.Ch
 	defer func() {
 		if r := recover(); r != nil {
 			_ = mf.Close(-1)
-			t, err = nil, fmt.Errorf("badger panicked reading it: %s", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+			t, err = nil, fmt.Errorf("unreadable (Badger's table decoder failed: %s)", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
 		}
 	}()
 	t, err = table.OpenTable(mf, table.Options{
