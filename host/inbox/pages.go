@@ -6,10 +6,12 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/host/tasks"
 )
 
@@ -136,7 +138,7 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, d pageData
 
 func (s *Server) base(r *http.Request, title string) pageData {
 	d := pageData{Title: title, CSRF: s.csrf(r)}
-	if a, err := s.actor(); err == nil {
+	if a, err := s.actor(r); err == nil {
 		d.Me = a.Person
 	}
 	return d
@@ -150,7 +152,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusInternalServerError, "list", d)
 		return
 	}
-	d.Tasks = list
+	d.Tasks = forPersonFirst(list, current(r).caller)
 	if done := r.URL.Query().Get("done"); done != "" {
 		d.Notice = "Task " + done + " recorded."
 	}
@@ -225,7 +227,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 			typed[name] = values[0]
 		}
 	}
-	a, err := s.actor()
+	a, err := s.actor(r)
 	var done tasks.Task
 	if err == nil {
 		done, err = s.tasks.Complete(r.Context(), id, tasks.CompleteInput{Text: typed}, a)
@@ -253,7 +255,7 @@ func (s *Server) complete(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	a, err := s.actor()
+	a, err := s.actor(r)
 	var claimed tasks.Task
 	if err == nil {
 		claimed, err = s.tasks.Claim(r.Context(), id, a)
@@ -270,4 +272,30 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/task/"+claimed.ID.String(), http.StatusSeeOther)
+}
+
+// forPersonFirst orders tasks as a person works through them: theirs, then
+// their groups', then anyone's, then the rest (which they may only read);
+// each part keeps the service's order (oldest first).
+func forPersonFirst(list []tasks.Task, me identity.Caller) []tasks.Task {
+	rank := func(t tasks.Task) int {
+		switch {
+		case t.Assignee != "":
+			if t.Assignee == me.Person {
+				return 0
+			}
+			return 3
+		case len(t.CandidateGroups) > 0:
+			for _, g := range me.Groups {
+				if slices.Contains(t.CandidateGroups, g) {
+					return 1
+				}
+			}
+			return 3
+		}
+		return 2
+	}
+	out := slices.Clone(list)
+	slices.SortStableFunc(out, func(a, b tasks.Task) int { return rank(a) - rank(b) })
+	return out
 }

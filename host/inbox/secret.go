@@ -95,6 +95,18 @@ func PublishAddress(dataDir string, addr net.Addr) error {
 // Unpublish removes the recorded address (the daemon stops serving).
 func Unpublish(dataDir string) { _ = os.Remove(filepath.Join(dataDir, URLFile)) }
 
+// ServedURL returns the address the daemon serves the inbox on.
+func ServedURL(dataDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, URLFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w (%s has no %s: is `openoma-host serve` running with inbox.address set?)", ErrNotServing, dataDir, URLFile)
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
 // LoginURL returns the URL that opens the inbox: the recorded address with
 // the secret. Only the daemon's owner can read both files.
 func LoginURL(dataDir string) (string, error) {

@@ -2,11 +2,7 @@ package inbox
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"net"
 	"net/http"
@@ -37,6 +33,11 @@ type Options struct {
 	// Console, when set, is the read-only execution console, served at
 	// /executions behind the same session as the tasks.
 	Console http.Handler
+	// Tokens, when set, admits personal links (`openoma-host inbox --for`):
+	// each signs in as its person, checked again at every request.
+	Tokens *Tokens
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // Server is the inbox's http.Handler.
@@ -44,6 +45,9 @@ type Server struct {
 	tasks  *tasks.Service
 	secret []byte
 	owner  identity.Caller
+	tokens *Tokens
+	now    func() time.Time
+	fails  failedSignIns
 	log    hclog.Logger
 	mux    *http.ServeMux
 }
@@ -53,7 +57,11 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	s := &Server{tasks: opts.Tasks, secret: []byte(opts.Secret), owner: opts.Owner, log: opts.Logger, mux: http.NewServeMux()}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{tasks: opts.Tasks, secret: []byte(opts.Secret), owner: opts.Owner, tokens: opts.Tokens, now: opts.Now,
+		log: opts.Logger, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /{$}", s.session(s.list))
 	s.mux.HandleFunc("GET /task/{id}", s.session(s.show))
 	s.mux.HandleFunc("POST /task/{id}/complete", s.session(s.post(s.complete)))
@@ -98,67 +106,6 @@ func loopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// mac is an HMAC of msg under the secret, base64url.
-func (s *Server) mac(msg string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte(msg))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-type sessionKey struct{}
-
-// session admits requests with a valid session cookie; a request with the
-// right ?token= gets one and is redirected to the same page without the
-// token; anything else is refused.
-func (s *Server) session(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if token := r.URL.Query().Get("token"); token != "" {
-			if subtle.ConstantTimeCompare([]byte(token), s.secret) != 1 {
-				s.log.Warn("inbox: wrong token", "remote", r.RemoteAddr)
-				s.page(w, http.StatusForbidden, "denied", pageData{Title: "Wrong link", Error: "This link's token is not the inbox's secret. Run `openoma-host inbox` for the right link."})
-				return
-			}
-			raw := make([]byte, 18)
-			_, _ = rand.Read(raw)
-			sid := base64.RawURLEncoding.EncodeToString(raw)
-			http.SetCookie(w, &http.Cookie{
-				Name: cookieName, Value: sid + "." + s.mac("session:"+sid), Path: "/",
-				HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: int((30 * 24 * time.Hour).Seconds()),
-			})
-			u := *r.URL
-			q := u.Query()
-			q.Del("token")
-			u.RawQuery = q.Encode()
-			http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
-			return
-		}
-		sid, ok := s.sessionOf(r)
-		if !ok {
-			s.page(w, http.StatusUnauthorized, "denied", pageData{Title: "Sign in", Error: "Open the inbox with the link `openoma-host inbox` prints."})
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sid)))
-	}
-}
-
-func (s *Server) sessionOf(r *http.Request) (string, bool) {
-	c, err := r.Cookie(cookieName)
-	if err != nil {
-		return "", false
-	}
-	sid, mac, ok := strings.Cut(c.Value, ".")
-	if !ok || sid == "" || !hmac.Equal([]byte(mac), []byte(s.mac("session:"+sid))) {
-		return "", false
-	}
-	return sid, true
-}
-
-// csrf is the form token of a session.
-func (s *Server) csrf(r *http.Request) string {
-	sid, _ := r.Context().Value(sessionKey{}).(string)
-	return s.mac("csrf:" + sid)
-}
-
 // post admits a form post only from the inbox's own pages: same origin
 // (when the browser says) and the session's CSRF token.
 func (s *Server) post(next http.HandlerFunc) http.HandlerFunc {
@@ -187,11 +134,6 @@ func (s *Server) post(next http.HandlerFunc) http.HandlerFunc {
 func (s *Server) forbidden(w http.ResponseWriter, msg string) {
 	s.log.Warn("inbox: refused post", "reason", msg)
 	s.page(w, http.StatusForbidden, "denied", pageData{Title: "Refused", Error: msg})
-}
-
-// actor is who the inbox acts as.
-func (s *Server) actor() (tasks.Actor, error) {
-	return s.tasks.People().ActAs(s.owner, "")
 }
 
 // status maps a task service error to an HTTP status.
