@@ -31,8 +31,13 @@ type Config struct {
 	Inbox     Inbox    `mapstructure:"inbox"`
 }
 
-// Store configures the embedded Badger event store.
+// Store configures the event store: the embedded Badger store (the
+// default; the keys below Backend) or a shared PostgreSQL (Postgres).
 type Store struct {
+	// Backend is "badger" (default) or "postgres".
+	Backend  string   `mapstructure:"backend"`
+	Postgres Postgres `mapstructure:"postgres"`
+
 	Durability string `mapstructure:"durability"`
 	// MemTableSizeMB, BlockCacheMB and IndexCacheMB bound Badger's memory.
 	MemTableSizeMB int `mapstructure:"memtable_size_mb"`

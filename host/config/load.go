@@ -29,6 +29,8 @@ func Defaults() Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		Store: Store{
+			Backend:            BackendBadger,
+			Postgres:           defaultPostgres(),
 			Durability:         DurabilitySync,
 			MemTableSizeMB:     4,
 			BlockCacheMB:       8,
@@ -123,6 +125,12 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("definitions", d.Definitions)
 	v.SetDefault("log_level", d.LogLevel)
 	v.SetDefault("log_format", d.LogFormat)
+	v.SetDefault("store.backend", d.Store.Backend)
+	v.SetDefault("store.postgres.dsn", d.Store.Postgres.DSN)
+	v.SetDefault("store.postgres.dsn_file", d.Store.Postgres.DSNFile)
+	v.SetDefault("store.postgres.schema", d.Store.Postgres.Schema)
+	v.SetDefault("store.postgres.notify", d.Store.Postgres.Notify)
+	v.SetDefault("store.postgres.poll_interval", d.Store.Postgres.PollInterval)
 	v.SetDefault("store.durability", d.Store.Durability)
 	v.SetDefault("store.memtable_size_mb", d.Store.MemTableSizeMB)
 	v.SetDefault("store.block_cache_mb", d.Store.BlockCacheMB)
@@ -223,6 +231,9 @@ func (c *Config) resolvePaths(base string, inFile func(key string) bool) {
 	if inFile("control.socket") {
 		c.Control.Socket = abs(c.Control.Socket)
 	}
+	if inFile("store.postgres.dsn_file") {
+		c.Store.Postgres.DSNFile = abs(c.Store.Postgres.DSNFile)
+	}
 }
 
 var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]*)`)
@@ -282,6 +293,7 @@ func (c *Config) Validate() error {
 	if c.Store.MinFreeSpaceMB < 0 {
 		bad("store.min_free_space_mb", "must not be negative (0 disables the check)")
 	}
+	errs = append(errs, c.validateStoreBackend()...)
 	if c.Engine.CallTimeout <= 0 {
 		bad("engine.call_timeout", "must be positive, got %s", c.Engine.CallTimeout)
 	}
