@@ -252,7 +252,11 @@ func (s *Store) commitSome(reqs []*writeRequest) int {
 			txn.Discard()
 			txn = s.db.NewTransaction(true)
 			if rerr := reapply(txn, g.accepted); rerr != nil {
+				// Start over empty: the rebuilt transaction holds part
+				// of the abandoned appends.
 				s.abandon(g, fmt.Errorf("rebuild transaction: %w", rerr))
+				txn.Discard()
+				txn = s.db.NewTransaction(true)
 				g, pos = group{}, s.lastPos.Load()
 			}
 			if errors.Is(err, dgbadger.ErrTxnTooBig) && len(g.accepted) > 0 {
