@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"os/user"
@@ -112,6 +115,11 @@ tasks:
 		t.Logf("outsider: %s", strings.TrimSpace(errOut))
 	}
 
+	// A member is not an admin: it may not issue inbox links.
+	if _, errOut, code := cliAs(ctx, t, e, member, "inbox", "--for", "noah"); code == 0 || !strings.Contains(errOut, "only an admin may manage inbox links") {
+		t.Errorf("a non-admin asked for a link: exit %d\n%s", code, errOut)
+	}
+
 	completedBy := map[string]execution.ExecutorInfo{}
 	for _, ev := range e.events(ctx, started.ExecutionID) {
 		if ev.EventType == execution.EventCompleted && ev.Executor != nil {
@@ -166,3 +174,92 @@ func checkMode(t *testing.T, path string, mode os.FileMode, group string) {
 
 // jsonInto decodes out into v, reporting whether it could.
 func jsonInto(out string, v any) bool { return json.Unmarshal([]byte(out), v) == nil }
+
+// TestPersonalInboxLinks (issue 14 #2) on the real binaries: the owner
+// issues a link for a person, the link signs in as that person, `inbox
+// tokens` lists it, and after `inbox revoke` the open session is refused
+// at its next request. Bad requests record nothing.
+func TestPersonalInboxLinks(t *testing.T) {
+	e := newEnv(t, `
+inbox:
+  address: 127.0.0.1:0
+tasks:
+  people:
+    - {os_user: someone, name: mia}
+`, map[string]string{})
+	must(t, os.MkdirAll(filepath.Join(e.dir, "defs"), 0o755))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d := e.serve()
+	waitFor(t, "the inbox address", 30*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(e.dir, "data", "inbox.url"))
+		return err == nil
+	})
+
+	for _, bad := range [][]string{
+		{"inbox", "--for", "zoe"},                // nobody of that name
+		{"inbox", "--for", "mia", "--ttl", "0d"}, // no time at all
+		{"inbox", "--ttl", "1h"},                 // --ttl without --for
+		{"inbox", "revoke", "zoe"},               // nothing to revoke
+	} {
+		if out, code := e.cli(ctx, bad...); code == 0 {
+			t.Errorf("openoma-host %s succeeded: %s", strings.Join(bad, " "), out)
+		}
+	}
+	var none []any
+	if code := e.cliJSON(ctx, &none, "inbox", "tokens"); code != 0 || len(none) != 0 {
+		t.Fatalf("after bad requests: exit %d, links %v; want none recorded", code, none)
+	}
+
+	var issued struct {
+		URL, ID, Person string
+	}
+	if code := e.cliJSON(ctx, &issued, "inbox", "--for", "mia", "--ttl", "2h"); code != 0 || issued.Person != "mia" {
+		t.Fatalf("inbox --for mia: exit %d, %+v", code, issued)
+	}
+	browser := inboxClient()
+	if resp := get(t, browser, issued.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the link: %d, want a redirect that sets the session", resp.StatusCode)
+	}
+	base := issued.URL[:strings.Index(issued.URL, "?")]
+	if resp := get(t, browser, base); resp.StatusCode != http.StatusOK || !strings.Contains(resp.body, "acting as mia") {
+		t.Fatalf("signed in: %d\n%s", resp.StatusCode, resp.body)
+	}
+	var links []struct {
+		ID, Person, State string
+	}
+	if code := e.cliJSON(ctx, &links, "inbox", "tokens"); code != 0 || len(links) != 1 || links[0].ID != issued.ID || links[0].State != "valid" {
+		t.Fatalf("inbox tokens: exit %d, %+v", code, links)
+	}
+	if out, code := e.cli(ctx, "inbox", "revoke", "mia"); code != 0 || !strings.Contains(out, "revoked "+issued.ID) {
+		t.Fatalf("inbox revoke: exit %d: %s", code, out)
+	}
+	if resp := get(t, browser, base); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.body, "revoked") {
+		t.Fatalf("the open session after revoke: %d\n%s", resp.StatusCode, resp.body)
+	}
+	if raw, err := os.ReadFile(filepath.Join(e.dir, "data", "inbox-tokens.json")); err != nil || strings.Contains(string(raw), issued.URL[strings.Index(issued.URL, "=")+1:]) {
+		t.Fatalf("token file: %v; the token itself must not be stored", err)
+	}
+	d.stop(t)
+}
+
+type page struct {
+	StatusCode int
+	body       string
+}
+
+func inboxClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, url string) page {
+	t.Helper()
+	resp, err := c.Get(url)
+	must(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	must(t, err)
+	return page{StatusCode: resp.StatusCode, body: string(b)}
+}

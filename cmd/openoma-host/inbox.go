@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -42,7 +43,7 @@ docs/human-work.md.`,
 				return g.issueLink(cfg, forPerson, ttl)
 			}
 			if cmd.Flags().Changed("ttl") {
-				return fmt.Errorf("--ttl goes with --for NAME (the owner's own link does not expire): %w", control.ErrInvalid)
+				return ofKind(errors.New("--ttl goes with --for NAME (the owner's own link does not expire)"), control.ErrInvalid)
 			}
 			url, err := inbox.LoginURL(cfg.DataDir)
 			if err != nil {

@@ -30,7 +30,7 @@ func (g *globals) issueLink(cfg *config.Config, person, ttlText string) error {
 		return err
 	}
 	if _, err := identity.NewDirectory(cfg.Tasks).Person(person, identity.ViaInboxLink, ""); err != nil {
-		return fmt.Errorf("inbox --for %s: %w: %w", person, err, control.ErrNotFound)
+		return ofKind(fmt.Errorf("inbox --for %s: %w", person, err), control.ErrNotFound)
 	}
 	base, err := inbox.ServedURL(cfg.DataDir)
 	if err != nil {
@@ -83,7 +83,7 @@ func parseTTL(s string) (time.Duration, error) {
 		d, err = time.ParseDuration(s)
 	}
 	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("--ttl %q: want a positive duration such as 30d, 12h or 90m: %w", s, control.ErrInvalid)
+		return 0, ofKind(fmt.Errorf("--ttl %q: want a positive duration such as 30d, 12h or 90m", s), control.ErrInvalid)
 	}
 	return d, nil
 }
@@ -148,7 +148,7 @@ func newInboxRevokeCommand(g *globals) *cobra.Command {
 			}
 			revoked, err := inbox.OpenTokens(cfg.DataDir).Revoke(args[0], time.Now())
 			if err != nil {
-				return fmt.Errorf("%w: %w", err, control.ErrNotFound)
+				return ofKind(err, control.ErrNotFound)
 			}
 			if g.json {
 				return g.printJSON(revoked)
@@ -160,3 +160,12 @@ func newInboxRevokeCommand(g *globals) *cobra.Command {
 		},
 	}
 }
+
+// kindError is an error with its own text that also matches a kind (for
+// the exit status and --json's code) without repeating the kind's text.
+type kindError struct{ err, kind error }
+
+func (e kindError) Error() string   { return e.err.Error() }
+func (e kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+func ofKind(err, kind error) error { return kindError{err, kind} }
