@@ -94,6 +94,11 @@ func serve(ctx context.Context, g *globals, cfg *config.Config, lockWait time.Du
 		defer stopMetrics()
 		log.Info("metrics", "url", "http://"+cfg.Metrics.Address+"/metrics")
 	}
+	stopTracing, err := startTracing(runCtx, cfg, h, log, &background)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	if cfg.Inbox.Address != "" {
 		stopInbox, err := serveInbox(runCtx, cfg, h, log)
 		if err != nil {

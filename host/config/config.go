@@ -27,6 +27,7 @@ type Config struct {
 	Engine    Engine   `mapstructure:"engine"`
 	Control   Control  `mapstructure:"control"`
 	Metrics   Metrics  `mapstructure:"metrics"`
+	Tracing   Tracing  `mapstructure:"tracing"`
 	Tasks     Tasks    `mapstructure:"tasks"`
 	Inbox     Inbox    `mapstructure:"inbox"`
 }

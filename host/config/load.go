@@ -45,6 +45,7 @@ func Defaults() Config {
 			RestartBackoffMax: 10 * time.Second,
 		},
 		Control: Control{SocketMode: 0o600},
+		Tracing: Tracing{ServiceName: "openoma-host"},
 		Tasks:   Tasks{CheckInterval: time.Minute},
 	}
 }
@@ -147,6 +148,9 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("control.socket_group", d.Control.SocketGroup)
 	v.SetDefault("control.socket_mode", d.Control.SocketMode)
 	v.SetDefault("metrics.address", d.Metrics.Address)
+	v.SetDefault("tracing.otlp_endpoint", d.Tracing.OTLPEndpoint)
+	v.SetDefault("tracing.insecure", d.Tracing.Insecure)
+	v.SetDefault("tracing.service_name", d.Tracing.ServiceName)
 	v.SetDefault("tasks.check_interval", d.Tasks.CheckInterval)
 	v.SetDefault("tasks.escalation.group", d.Tasks.Escalation.Group)
 	v.SetDefault("tasks.escalation.after", d.Tasks.Escalation.After)
@@ -330,6 +334,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateTasks()...)
 	errs = append(errs, c.validateControl()...)
+	errs = append(errs, c.validateTracing()...)
 	return errors.Join(errs...)
 }
 
