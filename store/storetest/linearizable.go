@@ -51,7 +51,7 @@ const (
 	linClients        = 8
 	linOpsPerClient   = 24
 	linRestartEvery   = 96 // operations of a history between restarts
-	linSeedEnvionment = "OPENOMA_STORETEST_SEED"
+	linSeedEnvironment = "OPENOMA_STORETEST_SEED"
 )
 
 // checkLinearizable runs linSeeds concurrent histories against s, each on
@@ -72,7 +72,7 @@ func checkLinearizable(t *testing.T, s store.EventStore, restarts bool) {
 		seed := base + uint64(i)
 		ops, events, ok := h.runHistory(t, seed, restarts)
 		if !ok {
-			t.Fatalf("history with seed %d failed (rerun it with %s=%d)", seed, linSeedEnvionment, seed)
+			t.Fatalf("history with seed %d failed (rerun it with %s=%d)", seed, linSeedEnvironment, seed)
 		}
 		seen.count(ops)
 		model := logModel{events: events}.porcupineModel()
@@ -84,7 +84,7 @@ func checkLinearizable(t *testing.T, s store.EventStore, restarts bool) {
 			t.Fatalf("seed %d: porcupine could not decide within %s whether %d operations are linearizable", seed, waitLimit, len(ops))
 		}
 		t.Errorf("seed %d: the history of %d operations is not linearizable (rerun the plan with %s=%d)\n%s",
-			seed, len(ops), linSeedEnvionment, seed, explainIllegal(model, ops, info))
+			seed, len(ops), linSeedEnvironment, seed, explainIllegal(model, ops, info))
 		return
 	}
 }
@@ -92,16 +92,16 @@ func checkLinearizable(t *testing.T, s store.EventStore, restarts bool) {
 // linBaseSeed picks the first seed: from the environment to replay a
 // failure, else from the clock. Either way it is logged.
 func linBaseSeed(t *testing.T) uint64 {
-	if v := os.Getenv(linSeedEnvionment); v != "" {
+	if v := os.Getenv(linSeedEnvironment); v != "" {
 		seed, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			t.Fatalf("%s=%q: %v", linSeedEnvionment, v, err)
+			t.Fatalf("%s=%q: %v", linSeedEnvironment, v, err)
 		}
-		t.Logf("seeds %d… from %s", seed, linSeedEnvionment)
+		t.Logf("seeds %d… from %s", seed, linSeedEnvironment)
 		return seed
 	}
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("seeds %d…%d (replay with %s=%d)", seed, seed+linSeeds-1, linSeedEnvionment, seed)
+	t.Logf("seeds %d…%d (replay with %s=%d)", seed, seed+linSeeds-1, linSeedEnvironment, seed)
 	return seed
 }
 
