@@ -47,10 +47,10 @@ func linearizabilityProperties() []property {
 // milliseconds and a store's histories run in a few seconds, large enough
 // that appends overlap in every group commit.
 const (
-	linSeeds          = 10
-	linClients        = 8
-	linOpsPerClient   = 24
-	linRestartEvery   = 96 // operations of a history between restarts
+	linSeeds           = 10
+	linClients         = 8
+	linOpsPerClient    = 24
+	linRestartEvery    = 96 // operations of a history between restarts
 	linSeedEnvironment = "OPENOMA_STORETEST_SEED"
 )
 
