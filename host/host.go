@@ -28,7 +28,7 @@ type Host struct {
 	cfg     *config.Config
 	log     hclog.Logger
 	catalog *core.Catalog
-	store   *badger.Store
+	store   EventStore
 	plugins *plugins.Manager
 	router  *router.Router
 	engine  *engine.Engine
@@ -75,7 +75,7 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
 	}
-	if h.store, err = badger.Open(StoreDir(cfg), StoreOptions(cfg, log)); err != nil {
+	if h.store, err = OpenStore(context.Background(), cfg, log); err != nil {
 		return nil, err
 	}
 	h.tasks = tasks.New(tasks.Options{Store: h.store, Blocks: h.catalog.WorkBlock, Config: cfg.Tasks, Logger: log.Named("tasks")})
@@ -197,7 +197,7 @@ func (h *Host) Catalog() *core.Catalog { return h.catalog }
 func (h *Host) Engine() *engine.Engine { return h.engine }
 
 // Store returns the event store.
-func (h *Host) Store() *badger.Store { return h.store }
+func (h *Host) Store() EventStore { return h.store }
 
 // PluginManager returns the plugin manager.
 func (h *Host) PluginManager() *plugins.Manager { return h.plugins }

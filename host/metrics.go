@@ -9,12 +9,12 @@ import (
 // storeCollector exposes the event store's counters to Prometheus. It
 // reads them on each scrape, so it holds no state of its own.
 type storeCollector struct {
-	s                               *badger.Store
+	s                               interface{ Stats() badger.Stats }
 	appends, events, noops, commits *prometheus.Desc
 }
 
 // NewStoreCollector returns a Prometheus collector of the store's counters.
-func NewStoreCollector(s *badger.Store) prometheus.Collector {
+func NewStoreCollector(s interface{ Stats() badger.Stats }) prometheus.Collector {
 	d := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc("openoma_store_"+name, help, nil, nil)
 	}

@@ -65,6 +65,7 @@ func (s *Store) append(ctx context.Context, events []execution.Event, opts store
 		}
 		return nil, s.fail(op, err)
 	}
+	s.count(len(out), published)
 	if published {
 		s.wake()
 	}

@@ -19,6 +19,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	q    queries
 
+	stats counters
+
 	// changed is closed (and replaced) whenever this process learns that
 	// the log may have grown — its own commit, or a NOTIFY — to wake its
 	// subscriptions.
