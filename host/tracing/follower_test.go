@@ -16,6 +16,8 @@ import (
 	"github.com/openoma/openoma/store/memory"
 )
 
+var timeZero = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
 func ev(t *testing.T, id uuid.UUID, typ execution.EventType, payload any, at time.Time) execution.Event {
 	t.Helper()
 	var raw json.RawMessage
