@@ -149,13 +149,16 @@ var extensionScopes = map[string][]ExtensionScope{
 // an ErrorList, with the Extensions of the keys that did parse.
 func ParseExtensions(meta Metadata, scope ExtensionScope, path string) (Extensions, error) {
 	var ext Extensions
+	if !HasExtensions(meta) {
+		return ext, nil // the common case, kept free of allocations
+	}
 	var errs ErrorList
 	collect := func(err error) {
 		if err != nil {
 			errs = append(errs, asErrorList(err)...)
 		}
 	}
-	for _, key := range []string{MetaMaxIterations, MetaForEach, MetaTimeout, MetaRetry, MetaTimer, MetaSignal} {
+	for _, key := range extensionKeys {
 		if _, ok := meta[key]; ok && !slices.Contains(extensionScopes[key], scope) {
 			errs = append(errs, &FieldError{Path: path + "." + key, Message: misplaced(key)})
 		}
@@ -180,6 +183,19 @@ func ParseExtensions(meta Metadata, scope ExtensionScope, path string) (Extensio
 		collect(err)
 	}
 	return ext, errs.Err()
+}
+
+// extensionKeys lists the extension keys in the order they are checked.
+var extensionKeys = []string{MetaMaxIterations, MetaForEach, MetaTimeout, MetaRetry, MetaTimer, MetaSignal}
+
+// HasExtensions reports whether meta holds any extension key.
+func HasExtensions(meta Metadata) bool {
+	for _, key := range extensionKeys {
+		if _, ok := meta[key]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func misplaced(key string) string {

@@ -78,10 +78,13 @@ func (c *checker) flowExtensions(f *core.Flow, idx *flowIndex, r *reporter) {
 	flowExt, err := core.ParseExtensions(f.Metadata, core.OnFlow, "metadata")
 	r.reportAll(err)
 	for i, n := range f.Nodes {
+		b := idx.blocks[i]
+		if !core.HasExtensions(n.Metadata) && (b == nil || !core.HasExtensions(b.Metadata) && builtinHint(b) == "") {
+			continue // nothing to check; large flows are mostly such nodes
+		}
 		path := "nodes[" + strconv.Itoa(i) + "].metadata"
 		nodeExt, err := core.ParseExtensions(n.Metadata, core.OnNode, path)
 		r.reportAll(err)
-		b := idx.blocks[i]
 		if b == nil {
 			continue // unknown block: Flow reports the pin
 		}
