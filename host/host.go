@@ -18,6 +18,7 @@ import (
 	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/router"
 	"github.com/openoma/openoma/host/tasks"
+	"github.com/openoma/openoma/host/tracing"
 	"github.com/openoma/openoma/sdk"
 	"github.com/openoma/openoma/store/badger"
 	"github.com/openoma/openoma/validate"
@@ -98,6 +99,10 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 			maxConc[p.Name] = p.MaxConcurrency
 		}
 	}
+	var roots *tracing.Roots
+	if cfg.Tracing.OTLPEndpoint != "" {
+		roots = tracing.NewRoots(h.store)
+	}
 	h.engine, err = engine.New(engine.Config{
 		Catalog: h.catalog,
 		Store:   h.store,
@@ -108,6 +113,9 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 				a, err := h.plugins.Adapter(name)
 				if err == nil && name == cfg.Routing.ConditionsPlugin {
 					a = h.tasks.RecordQuestions(name, a) // questions left to people become tasks
+				}
+				if err == nil && roots != nil {
+					a = tracing.Adapter(a, roots) // plugins' spans join the run's trace
 				}
 				return a, err
 			},
