@@ -272,9 +272,14 @@ store:
 	}
 	must(t, os.Remove(filler))
 	for _, id := range ids {
-		waitFor(t, "execution "+id+" to complete", 2*time.Minute, func() bool {
-			return e.status(ctx, id).State == "completed"
-		})
+		deadline := time.Now().Add(2 * time.Minute)
+		for e.status(ctx, id).State != "completed" {
+			if time.Now().After(deadline) {
+				out, _ := e.cli(ctx, "status", id)
+				t.Fatalf("execution %s did not complete after space was freed:\n%s\ndaemon log:\n%s", id, out, d.output())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	evs := e.events(ctx, "")
 	byExec := checkLog(t, evs)

@@ -124,7 +124,9 @@ func (s *stampingStore) Append(ctx context.Context, events []execution.Event, op
 		}
 		stamped[i] = ev
 	}
-	stored, err := s.EventStore.Append(ctx, stamped, opts)
+	// A full disk pauses the plugin's append until space is freed
+	// (store.AppendWaitingForSpace) rather than failing its block.
+	stored, err := store.AppendWaitingForSpace(ctx, s.EventStore, stamped, opts, nil, nil)
 	if err != nil {
 		return stored, err
 	}
