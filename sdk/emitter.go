@@ -235,17 +235,30 @@ func (e *Emitter) beginSteps() []step {
 // Progress records an intermediate update; payload is any JSON value.
 // During Run, it is a checkpoint (CheckpointProgress): an error of the
 // run's Checkpoints is returned, and the work must then return at once.
+//
+// Progress during Run records the start first if it is not recorded yet
+// (Run may not have recorded it while it gave short work a chance to end
+// first): progress means the work is under way.
 func (e *Emitter) Progress(ctx context.Context, payload any) error {
-	if err := e.emit(ctx, step{typ: execution.EventProgress, payload: payload}); err != nil {
+	run, err := e.progress(ctx, payload)
+	if err != nil || run == nil {
 		return err
 	}
-	e.mu.Lock()
-	run := e.run
-	e.mu.Unlock()
-	if run == nil {
-		return nil
-	}
 	return run.checkpoint(ctx, CheckpointProgress)
+}
+
+func (e *Emitter) progress(ctx context.Context, payload any) (*activeRun, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var steps []step
+	if e.run != nil {
+		if err := e.refreshLocked(ctx); err != nil {
+			return nil, err
+		}
+		steps = e.beginSteps()
+	}
+	steps = append(steps, step{typ: execution.EventProgress, payload: payload})
+	return e.run, e.appendLocked(ctx, steps...)
 }
 
 // Output records produced outputs (output port → value). A port the block

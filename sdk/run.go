@@ -188,8 +188,9 @@ func (e *Emitter) finish(ctx context.Context, run *activeRun, outputs map[string
 // never held it); anything else cancels it.
 func (e *Emitter) ended(ctx, record context.Context) error {
 	if errors.Is(context.Cause(ctx), ErrShuttingDown) {
-		if !e.holds() {
-			return nil
+		holds, err := e.holdsNow(record)
+		if err != nil || !holds {
+			return err
 		}
 		return e.Release(record, "plugin shutting down")
 	}
@@ -215,11 +216,24 @@ func (e *Emitter) awaitOrBegin(ctx context.Context, results <-chan workResult, s
 	return <-results, nil
 }
 
-// holds reports whether this Emitter's executor holds the execution.
+// holds reports whether this Emitter's executor holds the execution, as
+// far as it knows.
 func (e *Emitter) holds() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.assigned
+}
+
+// holdsNow reports whether this Emitter's executor holds the execution,
+// re-reading the log first if an append's fate is unknown (one cancelled
+// in flight may have landed).
+func (e *Emitter) holdsNow(ctx context.Context) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.refreshLocked(ctx); err != nil {
+		return false, err
+	}
+	return e.assigned, nil
 }
 
 // endBegun records a terminal step, with the begin steps the log still

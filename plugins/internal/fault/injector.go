@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/openoma/openoma/sdk"
 )
 
 // DirEnv names the environment variable holding the directory of crash
@@ -121,8 +123,9 @@ func (in *Injector) write(id uuid.UUID, attempt, n int) error {
 	return nil
 }
 
-// Plan binds a spec to one execution attempt. A nil *Plan injects
-// nothing, so callers need no checks.
+// Plan binds a spec to one execution attempt; it is the sdk.Checkpoints
+// of the attempt's run (sdk.WithCheckpoints). A nil *Plan injects nothing,
+// so callers need no checks.
 type Plan struct {
 	in      *Injector
 	spec    Spec
@@ -133,6 +136,8 @@ type Plan struct {
 	mu    sync.Mutex
 	spent bool // the budget is known to be used up: skip the disk
 }
+
+var _ sdk.Checkpoints = (*Plan)(nil)
 
 // Plan returns the plan for one execution attempt, or nil when spec is nil.
 func (in *Injector) Plan(spec *Spec, id uuid.UUID, attempt int, log hclog.Logger) *Plan {

@@ -8,23 +8,25 @@ import (
 	"strings"
 
 	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/sdk"
 )
 
-// Point is a point of a block's lifecycle after which a plugin can crash.
-type Point string
+// Point is a point of a block's lifecycle after which a plugin can crash:
+// one of the sdk's checkpoints, which sdk.Emitter.Run reports to a Plan.
+type Point = sdk.Checkpoint
 
 // The lifecycle points, in the order a run reaches them.
 const (
 	// Assigned: executor_assigned is recorded; the work has not started.
-	Assigned Point = "assigned"
+	Assigned = sdk.CheckpointAssigned
 	// Started: started is recorded; the work (the command, the model call)
 	// has not begun.
-	Started Point = "started"
-	// Progress: the first progress event is recorded; the work is under way.
-	Progress Point = "progress"
+	Started = sdk.CheckpointStarted
+	// Progress: a progress event is recorded; the work is under way.
+	Progress = sdk.CheckpointProgress
 	// Output: outcome_produced is recorded (for a block without outputs:
 	// the work is done), completed is not.
-	Output Point = "output"
+	Output = sdk.CheckpointOutput
 )
 
 // Points lists the lifecycle points in order.

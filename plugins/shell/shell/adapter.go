@@ -2,20 +2,14 @@ package shell
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/plugins/internal/fault"
-	"github.com/openoma/openoma/plugins/internal/lifecycle"
 	"github.com/openoma/openoma/sdk"
 	"github.com/openoma/openoma/sdk/procguard"
-	"github.com/openoma/openoma/store"
 )
 
 // Name and Version identify the plugin; Hints are the execution hints it
@@ -49,12 +43,12 @@ type Options struct {
 }
 
 // Adapter runs each block's `shell` command as a child process. Create it
-// with New.
+// with New. The lifecycle — execute, resume, cancel, shutdown — is
+// sdk.BlockAdapter's; see ResumeBlock for what resuming means here.
 type Adapter struct {
-	sdk.NoConditions
+	*sdk.BlockAdapter
 	opts  Options
-	tasks sdk.Tasks
-	ports lifecycle.Ports
+	ports sdk.Ports
 }
 
 var (
@@ -76,78 +70,22 @@ func New(opts Options) *Adapter {
 	if opts.Guard == nil {
 		opts.Guard = procguard.New()
 	}
-	return &Adapter{opts: opts}
-}
-
-// Describe names the plugin and its hints.
-func (a *Adapter) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{Name: Name, Version: Version, Hints: append([]string(nil), Hints...)}, nil
-}
-
-// job is one block execution to run.
-type job struct {
-	id      uuid.UUID
-	flowID  uuid.UUID
-	block   core.WorkBlock
-	node    core.NodeReference
-	inputs  map[string]any
-	attempt int
-}
-
-// ExecuteBlock starts the block's command in the background and returns.
-func (a *Adapter) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uuid.UUID, error) {
-	j := job{id: req.ExecutionID, flowID: req.FlowExecutionID, block: req.Block, node: req.Node, inputs: req.Inputs, attempt: max(req.Attempt, 1)}
-	a.start(ctx, req.Emitter(executor), j, false, nil)
-	return req.ExecutionID, nil
-}
-
-// Shutdown stops every running command (its process group) and releases
-// its execution, for the next plugin process to resume; then it ends the
-// watchdog.
-func (a *Adapter) Shutdown(ctx context.Context) error {
-	err := a.tasks.Shutdown(ctx)
-	if cerr := a.opts.Guard.Close(); err == nil {
-		err = cerr
+	a := &Adapter{opts: opts}
+	a.BlockAdapter = &sdk.BlockAdapter{
+		Info:          sdk.Info{Name: Name, Version: Version, Hints: append([]string(nil), Hints...)},
+		Executor:      executor,
+		Work:          a.work,
+		IdempotentFor: idempotent,
+		Prepare:       a.prepare,
+		Leftovers: func(_ context.Context, b execution.BlockExecution) {
+			reapStale(b.ID, lastCommandGroup(b))
+		},
 	}
-	return err
+	return a
 }
 
-// start runs j in the background. held: the log shows this executor
-// holding the execution already. before, when set, runs first (a progress
-// note of a resume).
-func (a *Adapter) start(ctx context.Context, em *sdk.Emitter, j job, held bool, before map[string]any) {
-	a.tasks.Go(ctx, j.id, func(ctx context.Context) {
-		if err := a.run(ctx, em, j, held, before); err != nil && !errors.Is(err, fault.ErrCrashed) {
-			sdk.Logger(ctx).Error("recording the block's outcome failed", "error", err)
-		}
-	})
-}
-
-// run checks the block's settings and inputs, then runs its lifecycle.
-func (a *Adapter) run(ctx context.Context, em *sdk.Emitter, j job, held bool, before map[string]any) error {
-	cmd, err := ParseCommand(j.block, j.node)
-	if err != nil {
-		return em.FailErr(ctx, sdk.Failf("bad_metadata", "%w", err))
-	}
-	spec, err := fault.FromMetadata(j.block.Metadata, j.node.Metadata)
-	if err != nil {
-		return em.FailErr(ctx, sdk.Failf("bad_metadata", "%s: %w", lifecycle.Where(j.block, j.node), err))
-	}
-	if err := a.ports.CheckInputs(j.block, j.inputs); err != nil {
-		return em.FailErr(ctx, err)
-	}
-	plan := a.opts.Faults.Plan(spec, j.id, j.attempt, sdk.Logger(ctx))
-	return lifecycle.Run(ctx, em, plan, held, func(ctx context.Context, progress lifecycle.ProgressFunc) (map[string]any, error) {
-		if before != nil {
-			if err := progress(ctx, before); err != nil {
-				return nil, err
-			}
-		}
-		return a.execute(ctx, j, cmd, progress)
-	})
-}
-
-// ResumeBlock continues an execution after a plugin or host restart:
+// ResumeBlock continues an execution after a plugin or host restart (it
+// is sdk.BlockAdapter's):
 //   - a finished execution, or one this process is running, is left alone;
 //   - one that never started is started;
 //   - one whose outputs were recorded (the command finished) is completed
@@ -157,131 +95,64 @@ func (a *Adapter) run(ctx context.Context, em *sdk.Emitter, j job, held bool, be
 //     killing what is left of the old run; otherwise it fails with code
 //     "interrupted".
 func (a *Adapter) ResumeBlock(ctx context.Context, req sdk.ResumeRequest) error {
-	if a.tasks.Running(req.ExecutionID) {
-		return nil
+	return a.BlockAdapter.ResumeBlock(ctx, req)
+}
+
+// Shutdown stops every running command (its process group) and releases
+// its execution, for the next plugin process to resume; then it ends the
+// watchdog.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	err := a.BlockAdapter.Shutdown(ctx)
+	if cerr := a.opts.Guard.Close(); err == nil {
+		err = cerr
 	}
-	em, b, err := req.Emitter(ctx, executor)
+	return err
+}
+
+// idempotent reads shell.idempotent; a block whose settings are bad is
+// run (again), to fail with the reason.
+func idempotent(block core.WorkBlock, node core.NodeReference) bool {
+	cmd, err := ParseCommand(block, node)
+	return err != nil || cmd.Idempotent
+}
+
+// prepare checks the block's settings and returns its fault plan.
+func (a *Adapter) prepare(ctx context.Context, job sdk.Job) (sdk.Checkpoints, error) {
+	if _, err := ParseCommand(job.Block, job.Node); err != nil {
+		return nil, sdk.Failf("bad_metadata", "%w", err)
+	}
+	spec, err := fault.FromMetadata(job.Block.Metadata, job.Node.Metadata)
 	if err != nil {
-		return err
+		return nil, sdk.Failf("bad_metadata", "%s: %w", sdk.Where(job.Block, job.Node), err)
 	}
-	if b.State.IsTerminal() {
-		return nil
-	}
-	j := job{id: req.ExecutionID, flowID: req.FlowExecutionID, block: req.Block, node: req.Node, inputs: b.Inputs(), attempt: b.Attempt()}
-	if j.flowID == uuid.Nil {
-		if c, err := execution.CreatedOf(b.Events); err == nil {
-			j.flowID = c.FlowExecutionID
-		}
-	}
-	held := holds(b)
-	past := inspect(b)
-	switch {
-	case past.outputs:
-		a.tasks.Go(ctx, j.id, func(ctx context.Context) {
-			spec, _ := fault.FromMetadata(j.block.Metadata, j.node.Metadata)
-			plan := a.opts.Faults.Plan(spec, j.id, j.attempt, sdk.Logger(ctx))
-			err := lifecycle.Run(ctx, em, plan, held, func(context.Context, lifecycle.ProgressFunc) (map[string]any, error) {
-				return nil, nil // the outputs are in the log already
-			})
-			if err != nil && !errors.Is(err, fault.ErrCrashed) {
-				sdk.Logger(ctx).Error("completing a resumed block failed", "error", err)
-			}
-		})
-		return nil
-	case !past.started:
-		a.start(ctx, em, j, held, nil)
-		return nil
-	}
-	reapStale(j.id, past.pid)
-	cmd, err := ParseCommand(j.block, j.node)
-	if err != nil || cmd.Idempotent {
-		a.start(ctx, em, j, held, map[string]any{"type": "resumed", "action": "rerun",
-			"reason": "the command was interrupted (its plugin process ended); it is idempotent, so it runs again"})
-		return nil
-	}
-	a.tasks.Go(ctx, j.id, func(ctx context.Context) {
-		err := em.Begin(ctx)
-		if err == nil {
-			err = em.FailWith(ctx, execution.Failure{
-				Code:    "interrupted",
-				Reason:  fmt.Sprintf("%s: interrupted, not idempotent: the command was running when its plugin process ended, and shell.idempotent is false, so it is not run again", lifecycle.Where(j.block, j.node)),
-				Details: map[string]any{"pid": past.pid},
-			})
-		}
-		if err != nil {
-			sdk.Logger(ctx).Error("recording an interrupted block failed", "error", err)
-		}
-	})
-	return nil
+	return a.opts.Faults.Plan(spec, job.ExecutionID, job.Attempt, sdk.Logger(ctx)), nil
 }
 
-// CancelBlock stops the execution's command (its whole process group) if
-// it runs here; otherwise it kills what a previous plugin process left of
-// it and records the cancellation. A finished execution stays as it is.
-func (a *Adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error {
-	if a.tasks.Cancel(req.ExecutionID, cancelReason(req.Reason)) {
-		return nil
+// work runs the block's command once.
+func (a *Adapter) work(ctx context.Context, job sdk.Job) (map[string]any, error) {
+	cmd, err := ParseCommand(job.Block, job.Node)
+	if err != nil {
+		return nil, sdk.Failf("bad_metadata", "%w", err)
 	}
-	em := req.Emitter(executor)
-	for range 3 {
-		b, err := em.Sync(ctx)
-		if err != nil {
-			return err
-		}
-		if b.State.IsTerminal() {
-			return nil
-		}
-		reapStale(req.ExecutionID, inspect(b).pid)
-		err = em.Cancel(ctx, cancelReason(req.Reason))
-		switch {
-		case err == nil, errors.Is(err, store.ErrFinal):
-			return nil
-		case !errors.Is(err, store.ErrConflict):
-			return err
-		}
-		// Someone appended meanwhile (the run that just ended): look again.
-	}
-	return fmt.Errorf("cancel execution %s: the log kept changing", req.ExecutionID)
+	return a.execute(ctx, job, cmd)
 }
 
-func cancelReason(reason string) string {
-	if reason == "" {
-		return "cancelled"
-	}
-	return reason
-}
-
-// past is what a log says about earlier runs of the command.
-type past struct {
-	started bool // `started` was recorded: the command may have run
-	outputs bool // outputs were recorded: the command finished
-	pid     int  // process group of the last command started, or 0
-}
-
-func inspect(b execution.BlockExecution) past {
-	var p past
+// lastCommandGroup returns the process group of the last command the log
+// says was started (its command_started progress event), or 0.
+func lastCommandGroup(b execution.BlockExecution) int {
+	pgid := 0
 	for i := range b.Events {
 		ev := &b.Events[i]
-		switch ev.EventType {
-		case execution.EventStarted:
-			p.started = true
-		case execution.EventOutcomeProduced:
-			p.outputs = true
-		case execution.EventProgress:
-			var note struct {
-				Type string `json:"type"`
-				PID  int    `json:"pid"`
-			}
-			if ev.DecodePayload(&note) == nil && note.Type == "command_started" {
-				p.pid = note.PID
-			}
+		if ev.EventType != execution.EventProgress {
+			continue
+		}
+		var note struct {
+			Type string `json:"type"`
+			PID  int    `json:"pid"`
+		}
+		if ev.DecodePayload(&note) == nil && note.Type == "command_started" {
+			pgid = note.PID
 		}
 	}
-	return p
-}
-
-// holds reports whether the log shows this plugin holding the execution.
-func holds(b execution.BlockExecution) bool {
-	cur := b.Executor()
-	return cur != nil && cur.Type == executor.Type && cur.Identifier == executor.Identifier
+	return pgid
 }

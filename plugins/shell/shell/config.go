@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/openoma/openoma/core"
-	"github.com/openoma/openoma/plugins/internal/lifecycle"
+	"github.com/openoma/openoma/sdk"
 )
 
 // MetadataKey is the block and node metadata key that holds the command.
@@ -65,7 +65,7 @@ var (
 // block's value of that key. A plain string is short for {script: …}.
 // Errors wrap ErrBadMetadata and name the block, the node and the field.
 func ParseCommand(block core.WorkBlock, node core.NodeReference) (Command, error) {
-	where := lifecycle.Where(block, node)
+	where := sdk.Where(block, node)
 	blockMap, err := settingsMap(block.Metadata[MetadataKey], "block")
 	if err != nil {
 		return Command{}, fmt.Errorf("%w: %s: %w", ErrBadMetadata, where, err)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/openoma/openoma/execution"
-	"github.com/openoma/openoma/plugins/internal/lifecycle"
 	"github.com/openoma/openoma/sdk"
 )
 
@@ -19,8 +18,9 @@ var errTimedOut = errors.New("shell command timed out")
 
 // execute runs the command once and returns its outputs, or a failure
 // (sdk.BlockError) saying how it went wrong.
-func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress lifecycle.ProgressFunc) (map[string]any, error) {
-	where := lifecycle.Where(j.block, j.node)
+func (a *Adapter) execute(ctx context.Context, j sdk.Job, cmd Command) (map[string]any, error) {
+	where := sdk.Where(j.Block, j.Node)
+	progress := j.Emitter.Progress
 	work, err := os.MkdirTemp("", "openoma-shell-")
 	if err != nil {
 		return nil, sdk.Failf("internal", "%s: create a work directory: %w", where, err)
@@ -35,10 +35,10 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 		return nil, sdk.Failf("internal", "%s: %w", where, err)
 	}
 	env, files, err := commandEnv(a.opts.Environ(), cmd, run{
-		ExecutionID: j.id, FlowExecutionID: j.flowID, Attempt: j.attempt,
-		BlockName: j.block.Name, BlockVersion: j.block.Version, NodeAlias: j.node.Alias,
+		ExecutionID: j.ExecutionID, FlowExecutionID: j.FlowExecutionID, Attempt: j.Attempt,
+		BlockName: j.Block.Name, BlockVersion: j.Block.Version, NodeAlias: j.Node.Alias,
 		OutputsPath: outputsPath, InputsDir: work,
-	}, j.inputs)
+	}, j.Inputs)
 	if err != nil {
 		return nil, sdk.Failf("bad_input", "%s: %w", where, err)
 	}
@@ -47,7 +47,7 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 			return nil, sdk.Failf("internal", "%s: write an input's file: %w", where, err)
 		}
 	}
-	stdin, err := json.Marshal(orEmpty(j.inputs))
+	stdin, err := json.Marshal(orEmpty(j.Inputs))
 	if err != nil {
 		return nil, sdk.Failf("bad_input", "%s: inputs cannot be encoded as JSON: %w", where, err)
 	}
@@ -64,7 +64,7 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 		defer cancel()
 	}
 	var stream *stderrStreamer
-	key, marker := j.id.String(), Marker(j.id)
+	key, marker := j.ExecutionID.String(), Marker(j.ExecutionID)
 	if err := a.opts.Guard.Watch(key, marker); err != nil {
 		sdk.Logger(ctx).Warn("no watchdog: should the plugin die, what this command leaves running survives it", "error", err)
 	}
@@ -112,11 +112,11 @@ func (a *Adapter) execute(ctx context.Context, j job, cmd Command, progress life
 	if err != nil {
 		return nil, prefix(where, err)
 	}
-	outputs, source, err := parseOutputs(res.Stdout, file, len(j.block.Outputs) > 0)
+	outputs, source, err := parseOutputs(res.Stdout, file, len(j.Block.Outputs) > 0)
 	if err != nil {
 		return nil, prefix(where, err)
 	}
-	if err := a.ports.CheckOutputs(j.block, outputs, "the command's "+source); err != nil {
+	if err := a.ports.CheckOutputs(j.Block, outputs, "the command's "+source); err != nil {
 		return nil, err
 	}
 	return outputs, nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/openoma/openoma/plugins/internal/lifecycle"
 )
 
 // DefaultProgressInterval is the least time between two stderr progress
@@ -21,7 +19,7 @@ const maxPendingLines = 100
 // stderrStreamer batches a command's stderr lines into rate-limited
 // progress events: {"type": "stderr", "lines": [...], "dropped": n}.
 type stderrStreamer struct {
-	progress lifecycle.ProgressFunc
+	progress func(ctx context.Context, payload any) error
 	stop     chan struct{}
 	done     chan struct{}
 
@@ -31,7 +29,7 @@ type stderrStreamer struct {
 	failed  bool // a progress append failed: stop sending
 }
 
-func startStreamer(ctx context.Context, progress lifecycle.ProgressFunc, every time.Duration) *stderrStreamer {
+func startStreamer(ctx context.Context, progress func(ctx context.Context, payload any) error, every time.Duration) *stderrStreamer {
 	s := &stderrStreamer{progress: progress, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
