@@ -24,7 +24,8 @@
 // without expected sequences, re-sending batches (their own or another
 // client's, acknowledged or refused), ending the execution, appending
 // administrative events after the end and batches that break a rule, and
-// reading (Events, LatestEvent, Execution), most often right after a
+// reading (Events, LatestEvent, Execution, ListExecutions of the open
+// ones), most often right after a
 // refusal. The recorded history is checked with porcupine
 // (github.com/anishathalye/porcupine) against a sequential model of one
 // execution's log, written from the store's documentation (linmodel.go).

@@ -197,8 +197,10 @@ func (c *linClient) step(ctx context.Context, s store.EventStore) error {
 		return c.events(ctx, s)
 	case p < 90:
 		return c.latest(ctx, s)
+	case p < 95:
+		return c.info(ctx, s)
 	}
-	return c.info(ctx, s)
+	return c.openList(ctx, s)
 }
 
 // freshBatch is one to three unsent events of the client's pool, led by a
@@ -347,5 +349,23 @@ func (c *linClient) info(ctx context.Context, s store.EventStore) error {
 	}
 	c.refused = false
 	c.rec.add(c.id, infoInput{}, out, call, ret)
+	return nil
+}
+
+func (c *linClient) openList(ctx context.Context, s store.EventStore) error {
+	call := c.rec.now()
+	open, err := s.ListExecutions(ctx, store.Filter{OpenOnly: true})
+	ret := c.rec.now()
+	if err != nil {
+		return fmt.Errorf("list open executions: %w", err)
+	}
+	var out openListOutput
+	for _, info := range open {
+		if info.ID == c.table.execID {
+			out.listed = true
+		}
+	}
+	c.refused = false
+	c.rec.add(c.id, openListInput{}, out, call, ret)
 	return nil
 }

@@ -255,7 +255,7 @@ func (cv *coverage) count(ops []porcupine.Operation) {
 		switch out := op.Output.(type) {
 		case appendOutput:
 			cv.outcomes[out.outcome]++
-		case eventsOutput, latestOutput, infoOutput:
+		case eventsOutput, latestOutput, infoOutput, openListOutput:
 			cv.reads++
 		}
 	}

@@ -116,6 +116,10 @@ type (
 		lastSequence uint64
 		terminal     bool
 	}
+	// openListInput asks ListExecutions(OpenOnly) whether the execution
+	// is open: it has events and none is terminal.
+	openListInput  struct{}
+	openListOutput struct{ listed bool }
 )
 
 // logModel judges one execution's operations. events is the history's
@@ -213,6 +217,8 @@ func (m logModel) step(state, input, output any) (bool, any) {
 			want = infoOutput{}
 		}
 		return output.(infoOutput) == want, st
+	case openListInput:
+		return output.(openListOutput).listed == (st.len() > 0 && !st.terminal), st
 	}
 	panic(fmt.Sprintf("storetest: unknown operation %T", input)) // a bug in this file
 }
@@ -274,6 +280,8 @@ func describeOperation(input, output any) string {
 			return "Execution() → ErrNotFound"
 		}
 		return fmt.Sprintf("Execution() → last %d terminal=%t", out.lastSequence, out.terminal)
+	case openListInput:
+		return fmt.Sprintf("ListExecutions(open) lists it: %t", output.(openListOutput).listed)
 	}
 	return fmt.Sprintf("%v → %v", input, output)
 }

@@ -137,6 +137,15 @@ func TestModelCheck(t *testing.T) {
 			op(0, 0, 1, appendInput{batch: []token{tCreated, tCompleted}}, appendOutput{outcome: stored, events: []storedRef{{tCreated, 1}, {tCompleted, 2}}}),
 			op(1, 2, 3, infoInput{}, infoOutput{found: true, lastSequence: 2}),
 		}, false},
+		{"ended execution still listed open", []porcupine.Operation{
+			op(0, 0, 1, appendInput{batch: []token{tCreated, tCompleted}}, appendOutput{outcome: stored, events: []storedRef{{tCreated, 1}, {tCompleted, 2}}}),
+			op(1, 2, 3, openListInput{}, openListOutput{listed: true}),
+		}, false},
+		{"open execution listed while its end is in flight", []porcupine.Operation{
+			op(0, 0, 1, appendInput{batch: []token{tCreated}}, created),
+			op(0, 2, 5, appendInput{batch: []token{tCompleted}}, appendOutput{outcome: stored, events: []storedRef{{tCompleted, 2}}}),
+			op(1, 3, 4, openListInput{}, openListOutput{listed: true}),
+		}, true},
 	}
 	model := testModel().porcupineModel()
 	for _, c := range cases {
