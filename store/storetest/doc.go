@@ -25,8 +25,8 @@
 // client's, acknowledged or refused), ending the execution, appending
 // administrative events after the end and batches that break a rule, and
 // reading (Events, LatestEvent, Execution, ListExecutions of the open
-// ones), most often right after a
-// refusal. The recorded history is checked with porcupine
+// ones), most often right after a refusal. The recorded history is
+// checked with porcupine
 // (github.com/anishathalye/porcupine) against a sequential model of one
 // execution's log, written from the store's documentation (linmodel.go).
 // Each run checks ten histories with logged seeds; set
