@@ -15,6 +15,13 @@
 //     without the token. The secret identifies the daemon's owner: the
 //     inbox acts as the OS user who runs the daemon (mapped to a person and
 //     groups by tasks.people like any caller).
+//   - Personal links (Tokens, `openoma-host inbox --for NAME`) sign in as
+//     a person of tasks.people: the token file keeps only each token's
+//     SHA-256, and a link's session cookie names the link (signed with the
+//     secret) and is checked against the file at every request, so a
+//     revoked or expired link is refused at once. The person comes from
+//     the identity directory, like a socket caller's; every act records
+//     it with the link's id. Failed sign-ins are logged and rate-limited.
 //   - Every form carries a per-session CSRF token (an HMAC of the session
 //     under the secret); a POST also needs a same-origin Origin and
 //     Sec-Fetch-Site when the browser sends them.
