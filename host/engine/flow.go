@@ -95,7 +95,7 @@ func (e *Engine) performCall(ctx context.Context, v *flowView, a decide.Action, 
 	case decide.CancelBlock:
 		return e.cancelBlock(ctx, v, a.Block, a.Reason)
 	case decide.TimeOut:
-		return e.timeOut(ctx, a.Block, a.Reason)
+		return e.timeOut(ctx, v, a.Block, a.Reason)
 	case decide.WakeAt:
 		e.after(a.Time.Sub(now), v.id)
 	}
@@ -240,12 +240,18 @@ func (e *Engine) resumeJob(ctx context.Context, v *flowView, b *decide.Block) *j
 // to stop the work. The failure is recorded first, so it is the block's
 // end whatever the plugin does; a retry policy then applies as to any
 // failure.
-func (e *Engine) timeOut(ctx context.Context, b *decide.Block, reason string) error {
+func (e *Engine) timeOut(ctx context.Context, v *flowView, b *decide.Block, reason string) error {
 	ev := e.hostEvent(b.ID, "timeout", execution.EventFailed, execution.Failure{Reason: reason, Code: CodeTimeout})
 	if _, err := e.appendEvents(ctx, ev); err != nil && !isFinal(err) {
 		return err
 	}
-	e.dispatch.dropQueued(b.ID)
+	if e.dispatch.dropQueued(b.ID) {
+		return nil // it never reached its plugin
+	}
+	if _, asked := v.cancelAsked[b.ID]; asked {
+		return nil
+	}
+	v.cancelAsked[b.ID] = e.now()
 	plugin, runCtx := b.Plugin, e.runCtx
 	e.async.Go(func() {
 		if err := e.askCancel(runCtx, plugin, b.ID, reason); err != nil && runCtx.Err() == nil {

@@ -77,6 +77,15 @@ func (d *pass) emit(a Action) {
 	}
 }
 
+// create asks for a new block execution; one with a deadline brings the
+// flow back when it passes, whether or not anything is appended meanwhile.
+func (d *pass) create(c CreateBlock) {
+	d.emit(c)
+	if !c.Deadline.IsZero() {
+		d.wakeAt(c.Deadline)
+	}
+}
+
 // wakeAt asks to be decided again at t.
 func (d *pass) wakeAt(t time.Time) {
 	if d.wake.IsZero() || t.Before(d.wake) {
@@ -158,7 +167,7 @@ func (d *pass) retry(b *Block) {
 		return
 	}
 	run := Run{Node: b.Node, Iteration: b.Iteration, Index: b.Index, Attempt: b.Attempt + 1}
-	d.emit(CreateBlock{Run: run, Inputs: b.Inputs, TriggeredBy: b.TriggeredBy, Deadline: d.deadline(b.Node)})
+	d.create(CreateBlock{Run: run, Inputs: b.Inputs, TriggeredBy: b.TriggeredBy, Deadline: d.deadline(b.Node)})
 }
 
 func (d *pass) deadline(node int) time.Time {
@@ -251,7 +260,7 @@ func (d *pass) activate(n int, taken, fresh []int) {
 		d.startForEach(n, iteration, inputs, triggeredBy, fresh)
 		return
 	}
-	d.emit(CreateBlock{Run: Run{Node: n, Iteration: iteration, Index: -1, Attempt: 1}, Inputs: inputs, TriggeredBy: triggeredBy, Deadline: d.deadline(n)})
+	d.create(CreateBlock{Run: Run{Node: n, Iteration: iteration, Index: -1, Attempt: 1}, Inputs: inputs, TriggeredBy: triggeredBy, Deadline: d.deadline(n)})
 	d.setRun(n, nodeRun{iteration: iteration, status: statusRunning})
 }
 

@@ -84,7 +84,7 @@ func (d *pass) moreItems(n int) {
 			inputs = map[string]any{}
 		}
 		inputs[as] = item
-		d.emit(CreateBlock{
+		d.create(CreateBlock{
 			Run:    Run{Node: n, Iteration: r.iteration, Index: k, Attempt: 1},
 			Inputs: inputs, TriggeredBy: r.items.TriggeredBy, Deadline: d.deadline(n),
 		})
