@@ -8,9 +8,9 @@ import (
 
 // The seed corpora live in testdata/fuzz/FuzzDecodeJSON and
 // testdata/fuzz/FuzzDecodeYAML and run with every `go test`. To search for
-// new failures: go test -run '^$' -fuzz FuzzDecodeYAML -fuzztime 30s -fuzzminimizetime 2s ./core
-// (a short minimize time: minimizing the larger seeds otherwise stalls the
-// run for a minute per new input).
+// new failures: go test -run '^$' -fuzz FuzzDecodeYAML -fuzztime 30s ./core
+// (TestMain bounds minimizing, which otherwise stalls the run for a minute
+// per new input).
 
 func FuzzDecodeJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
