@@ -30,6 +30,8 @@ func TestServeThenVerbAtOnce(t *testing.T) {
 	}
 	sock := filepath.Join(e.dir, "data", "control.sock")
 	const rounds = 20
+	serveWaited := 0
+	defer func() { t.Logf("serve waited for a verb's embedded host in %d of %d rounds", serveWaited, rounds) }()
 	for round := range rounds {
 		cmd := exec.Command(filepath.Join(e.bin, "openoma-host"), "--config", e.config, "serve")
 		logs := &lockedWriter{w: &bytes.Buffer{}}
@@ -49,6 +51,9 @@ func TestServeThenVerbAtOnce(t *testing.T) {
 		}
 		if stopErr != nil {
 			t.Fatalf("round %d: serve exited with %v after SIGTERM\n%s", round, stopErr, logs.w.String())
+		}
+		if strings.Contains(logs.w.String(), "waiting for another openoma-host") {
+			serveWaited++
 		}
 		var list []struct {
 			Name  string   `json:"name"`
