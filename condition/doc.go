@@ -46,11 +46,23 @@
 // evaluation runs under a cost limit and honours its context's cancellation,
 // so a pathological expression cannot hang the host.
 //
+// # Checking against declared ports
+//
+// [Compiler.Check] type-checks an expression without planning it, against
+// [Declarations] of the ports it may read: the flow's run inputs and the
+// source block's outputs, typed from their JSON schemas ("number" and
+// "integer" as double, since JSON numbers arrive as doubles). A port that
+// is not declared is an error ([ErrUnknownPort]), even in has(); so is an
+// operator with no overload for the declared types, and a result that is
+// not a bool ([WantBool]) or a list ([WantList], for_each items). Equality
+// between a double port and an int literal (outputs.amount == 3) is
+// accepted, as evaluation accepts it. Validation runs Check on every
+// predicate; the host and the sdk compile and evaluate as before.
+//
 // # Use
 //
-//	c, err := condition.NewCompiler()
-//	prog, err := c.Compile(edge.Condition.Predicate)
-//	ok, err := prog.Eval(ctx, condition.Vars{Outputs: outputs})
+// See the examples: [Compiler.Compile] then [Program.Eval] for each
+// decision; [Compiler.Check] to validate.
 //
 // A [Compiler] caches compiled programs by expression and is safe for
 // concurrent use; a [Program] is immutable and safe for concurrent use.
