@@ -5,6 +5,7 @@ import (
 
 	"github.com/openoma/openoma/build"
 	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/validate"
 )
 
 // The spec's §11.6 example: a Code Review block, then a Sprint Cycle flow
@@ -177,4 +178,60 @@ func ExampleContract() {
 	// assesses: true with 1 test flow
 	// contract "Broken" v1: Assess("Feature Y shipped", flow "Release Verification" v1): no required outcome is named "Feature Y shipped" (outcomes: "Feature X shipped")
 	// contract "Broken" v1: Assess("Feature X shipped", flow "Two Ends" v1).assessment_flow_id: flow "Two Ends" v1 is used as an assessment flow, which must have exactly one terminal node; it has 2: "a", "b"
+}
+
+// A review loop: review sends the work back to implementation until it is
+// approved. The edge back carries a condition (a cycle without one could
+// only end at the iteration limit, and does not validate); node metadata
+// bounds the loop and sets a deadline.
+func ExampleFlowBuilder_Build_loop() {
+	impl, _ := build.WorkBlock("Implementation").
+		Input("task", "What to implement").
+		Output("pull_request_url", "URL of the pull request").
+		Build()
+	review, _ := build.WorkBlock("Code Review").
+		Input("pull_request_url", "URL of the PR to review").
+		Output("verdict", "approved | changes_requested").
+		Output("feedback", "What to change").
+		Output("pull_request_url", "The PR reviewed").
+		Build()
+	ship, _ := build.WorkBlock("Ship").Input("pull_request_url", "What to ship").Build()
+
+	flow, err := build.Flow("Review Loop").
+		Add(impl, "implement", build.NodeMeta("max_iterations", 5), build.NodeMeta("timeout", "4h")).
+		Add(review, "review").
+		Add(ship, "ship").
+		Entry("implement", build.Map("task", "task")).
+		Edge("implement", "review", build.Map("pull_request_url", "pull_request_url")).
+		Edge("review", "implement", build.When("changes requested"), build.CEL(`outputs.verdict == "changes_requested"`),
+			build.Map("feedback", "task")). // the next pass works on the feedback
+		Edge("review", "ship", build.When("approved"), build.CEL(`outputs.verdict == "approved"`), build.Map("pull_request_url", "pull_request_url")).
+		Validate(validate.RequireRunnable()).
+		Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	printFlow(flow, impl, review, ship)
+
+	// The same loop without its condition is refused.
+	_, err = build.Flow("Endless").
+		Add(impl, "implement").
+		Add(review, "review").
+		Entry("implement").
+		Edge("implement", "review").
+		Edge("review", "implement").
+		Validate(validate.RequireRunnable()).
+		Build()
+	fmt.Println(err)
+	// Output:
+	// flow "Review Loop" v1: 3 nodes, 4 edges
+	//   implement → block "Implementation" v1
+	//   review → block "Code Review" v1
+	//   ship → block "Ship" v1
+	//   (entry) → implement [task→task]
+	//   implement → review [pull_request_url→pull_request_url]
+	//   review → implement if "changes requested" {cel: outputs.verdict == "changes_requested"} [feedback→task]
+	//   review → ship if "approved" {cel: outputs.verdict == "approved"} [pull_request_url→pull_request_url]
+	// flow "Endless" v1: Edge("review", "implement"): closes the cycle "implement" → "review" → "implement", and no edge of it has a condition: every run would repeat it until the iteration limit and fail; put a condition on the edge that goes back
 }
