@@ -23,8 +23,19 @@
 // its own contract; names are present; port names, node aliases, outcome
 // ids and names and reference aliases are unique where they are used to
 // refer to things; a condition has a description or a predicate, and a
-// predicate is {"cel": "<expression>"} that compiles (see package
-// condition).
+// predicate is {"cel": "<expression>"} that type-checks to a bool against
+// what its edge can read — the flow's run inputs and the source block's
+// output ports, typed from their JSON schemas — so a misspelt port, an
+// operator with no overload or a non-bool result is reported here, not at
+// run time (see condition.Compiler.Check).
+//
+// The metadata extensions (core.ParseExtensions) are checked too:
+// max_iterations, for_each (its expression must give a list, its "as" must
+// name an input port of the node's block), timeout, retry, timer and
+// signal, each where it may appear, with unknown keys refused; and the
+// built-in hints: openoma.timer and openoma.signal stand alone among a
+// block's hints, a timer block has a timer, a signal block a name (its
+// own or the node's alias). docs/definitions.md lists every rule.
 //
 // [Runnable] is separate: it rejects flows the host cannot run — flows
 // without an entry edge, nodes no entry edge reaches, and cycles with no
