@@ -163,7 +163,7 @@ func (c *Compiler) declaredEnv(decl Declarations, relaxed bool) (*cel.Env, error
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.envs) >= max(c.cfg.cacheSize, 1) {
+	if len(c.envs) >= maxDeclaredEnvs {
 		clear(c.envs) // unbounded distinct declarations only come from hostile input
 	}
 	c.envs[k] = env
@@ -187,6 +187,11 @@ func declarationKey(decl Declarations) string {
 	add(VarOutputs, decl.Outputs, decl.OutputsOpen)
 	return key.String()
 }
+
+// maxDeclaredEnvs bounds the environments a Compiler keeps for Check. Each
+// holds a copy of the declarations (tens of kB); a catalog has one per
+// distinct pair of run inputs and source block, far fewer than this.
+const maxDeclaredEnvs = 256
 
 var identifier = regexp.MustCompile(`^[_a-zA-Z][_a-zA-Z0-9]*$`)
 
