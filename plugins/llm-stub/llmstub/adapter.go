@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/google/uuid"
-
 	"github.com/openoma/openoma/plugins/internal/fault"
-	"github.com/openoma/openoma/plugins/internal/lifecycle"
 	"github.com/openoma/openoma/sdk"
-	"github.com/openoma/openoma/store"
 )
 
 // Name and Version identify the plugin.
@@ -38,11 +34,14 @@ type Options struct {
 
 // Adapter runs blocks by asking a Model, and judges description-only
 // conditions with it (structured predicates with sdk.EvaluatePredicate).
+// Its block lifecycle is sdk.BlockAdapter's: the model is deterministic,
+// so the work is idempotent and a resumed block is asked again — with the
+// same answer — unless it finished or runs in this process.
 type Adapter struct {
+	*sdk.BlockAdapter
 	model  Model
 	faults *fault.Injector
-	tasks  sdk.Tasks
-	ports  lifecycle.Ports
+	ports  sdk.Ports
 }
 
 var (
@@ -58,110 +57,54 @@ func New(opts Options) *Adapter {
 	if opts.Faults == nil {
 		opts.Faults = fault.FromEnv(os.Getenv)
 	}
-	return &Adapter{model: opts.Model, faults: opts.Faults}
-}
-
-// Describe names the plugin, its hints, and that it judges conditions.
-func (a *Adapter) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{Name: Name, Version: Version, Hints: append([]string(nil), Hints...), Conditions: true}, nil
-}
-
-// ExecuteBlock asks the model in the background and returns.
-func (a *Adapter) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uuid.UUID, error) {
-	r := Request{Block: req.Block, Node: req.Node, Inputs: req.Inputs, Attempt: max(req.Attempt, 1)}
-	a.start(ctx, req.Emitter(executor), req.ExecutionID, r, false)
-	return req.ExecutionID, nil
-}
-
-// ResumeBlock asks the model again — it is deterministic, so the answer is
-// the same — unless the execution finished or runs in this process.
-func (a *Adapter) ResumeBlock(ctx context.Context, req sdk.ResumeRequest) error {
-	if a.tasks.Running(req.ExecutionID) {
-		return nil
+	a := &Adapter{model: opts.Model, faults: opts.Faults}
+	a.BlockAdapter = &sdk.BlockAdapter{
+		Info:       sdk.Info{Name: Name, Version: Version, Hints: append([]string(nil), Hints...), Conditions: true},
+		Executor:   executor,
+		Idempotent: true,
+		Prepare:    a.prepare,
+		Work:       a.work,
 	}
-	em, b, err := req.Emitter(ctx, executor)
+	return a
+}
+
+// prepare checks the block's settings and returns its fault plan.
+func (a *Adapter) prepare(ctx context.Context, job sdk.Job) (sdk.Checkpoints, error) {
+	where := sdk.Where(job.Block, job.Node)
+	if _, err := parseSettings(request(job)); err != nil {
+		return nil, sdk.Failf("bad_metadata", "%s: %v", where, err)
+	}
+	spec, err := fault.FromMetadata(job.Block.Metadata, job.Node.Metadata)
 	if err != nil {
-		return err
+		return nil, sdk.Failf("bad_metadata", "%s: %v", where, err)
 	}
-	if b.State.IsTerminal() {
-		return nil
-	}
-	cur := b.Executor()
-	held := cur != nil && cur.Type == executor.Type && cur.Identifier == executor.Identifier
-	a.start(ctx, em, req.ExecutionID, Request{Block: req.Block, Node: req.Node, Inputs: b.Inputs(), Attempt: b.Attempt()}, held)
-	return nil
+	return a.faults.Plan(spec, job.ExecutionID, job.Attempt, sdk.Logger(ctx)), nil
 }
 
-// CancelBlock stops a running generation, or records the cancellation of
-// an execution that does not run here; a finished one stays as it is.
-func (a *Adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error {
-	if a.tasks.Cancel(req.ExecutionID, req.Reason) {
-		return nil
-	}
-	em := req.Emitter(executor)
-	for range 3 {
-		err := em.Cancel(ctx, req.Reason)
-		switch {
-		case err == nil, errors.Is(err, store.ErrFinal):
-			return nil
-		case !errors.Is(err, store.ErrConflict):
-			return err
-		}
-		b, err := em.Sync(ctx)
-		if err != nil {
-			return err
-		}
-		if b.State.IsTerminal() {
-			return nil
-		}
-	}
-	return fmt.Errorf("cancel execution %s: the log kept changing", req.ExecutionID)
+func request(job sdk.Job) Request {
+	return Request{Block: job.Block, Node: job.Node, Inputs: job.Inputs, Attempt: max(job.Attempt, 1)}
 }
 
-// Shutdown stops running generations and releases their executions for
-// the next plugin process to resume.
-func (a *Adapter) Shutdown(ctx context.Context) error { return a.tasks.Shutdown(ctx) }
-
-func (a *Adapter) start(ctx context.Context, em *sdk.Emitter, id uuid.UUID, r Request, held bool) {
-	a.tasks.Go(ctx, id, func(ctx context.Context) {
-		if err := a.run(ctx, em, id, r, held); err != nil && !errors.Is(err, fault.ErrCrashed) {
-			sdk.Logger(ctx).Error("recording the block's outcome failed", "error", err)
+// work asks the model, streaming its tokens as progress events.
+func (a *Adapter) work(ctx context.Context, job sdk.Job) (map[string]any, error) {
+	r := request(job)
+	var streamErr error
+	resp, err := a.model.Generate(ctx, r, func(c Chunk) {
+		if streamErr == nil {
+			streamErr = job.Emitter.Progress(ctx, map[string]any{"type": "llm_stream", "token": c.Index, "of": c.Total, "text": c.Text})
 		}
 	})
-}
-
-func (a *Adapter) run(ctx context.Context, em *sdk.Emitter, id uuid.UUID, r Request, held bool) error {
-	where := lifecycle.Where(r.Block, r.Node)
-	if _, err := parseSettings(r); err != nil {
-		return em.FailErr(ctx, sdk.Failf("bad_metadata", "%s: %v", where, err))
+	if errors.Is(streamErr, fault.ErrCrashed) {
+		return nil, streamErr
 	}
-	spec, err := fault.FromMetadata(r.Block.Metadata, r.Node.Metadata)
 	if err != nil {
-		return em.FailErr(ctx, sdk.Failf("bad_metadata", "%s: %v", where, err))
+		return nil, err
 	}
-	if err := a.ports.CheckInputs(r.Block, r.Inputs); err != nil {
-		return em.FailErr(ctx, err)
+	source := "answer (" + resp.Source + ")"
+	if err := a.ports.CheckOutputs(r.Block, resp.Outputs, "the model's "+source); err != nil {
+		return nil, err
 	}
-	plan := a.faults.Plan(spec, id, r.Attempt, sdk.Logger(ctx))
-	return lifecycle.Run(ctx, em, plan, held, func(ctx context.Context, progress lifecycle.ProgressFunc) (map[string]any, error) {
-		var streamErr error
-		resp, err := a.model.Generate(ctx, r, func(c Chunk) {
-			if streamErr == nil {
-				streamErr = progress(ctx, map[string]any{"type": "llm_stream", "token": c.Index, "of": c.Total, "text": c.Text})
-			}
-		})
-		if errors.Is(streamErr, fault.ErrCrashed) {
-			return nil, streamErr
-		}
-		if err != nil {
-			return nil, err
-		}
-		source := "answer (" + resp.Source + ")"
-		if err := a.ports.CheckOutputs(r.Block, resp.Outputs, "the model's "+source); err != nil {
-			return nil, err
-		}
-		return resp.Outputs, nil
-	})
+	return resp.Outputs, nil
 }
 
 // EvaluateCondition evaluates a structured predicate with the sdk's CEL

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openoma/openoma/plugins/internal/lifecycle"
+	"github.com/openoma/openoma/sdk"
 )
 
 // Environment variables the plugin reads; flags of the same meaning win.
@@ -105,7 +105,7 @@ func overrides(req Request) (blockSettings, bool) {
 
 func parseSettings(req Request) (blockSettings, error) {
 	var out blockSettings
-	setting, ok := lifecycle.Lookup(req.Block.Metadata, req.Node.Metadata, MetadataKey)
+	setting, ok := sdk.LookupSetting(req.Block, req.Node, MetadataKey)
 	if !ok {
 		return out, nil
 	}

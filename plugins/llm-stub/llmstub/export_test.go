@@ -1,5 +1,5 @@
 package llmstub
 
-import "github.com/openoma/openoma/plugins/internal/lifecycle"
+import "github.com/openoma/openoma/sdk"
 
-type portsChecker = lifecycle.Ports
+type portsChecker = sdk.Ports
