@@ -257,7 +257,7 @@ func (d *pass) activate(n int, taken, fresh []int) {
 		return
 	}
 	if d.p.Items[n] != nil {
-		d.startForEach(n, iteration, inputs, triggeredBy, fresh)
+		d.startForEach(n, iteration, inputs, triggeredBy, taken)
 		return
 	}
 	d.create(CreateBlock{Run: Run{Node: n, Iteration: iteration, Index: -1, Attempt: 1}, Inputs: inputs, TriggeredBy: triggeredBy, Deadline: d.deadline(n)})

@@ -12,13 +12,14 @@ import (
 )
 
 // startForEach begins iteration of for_each node n: its items are computed
-// once, from the run inputs and the fresh sources' outputs, and recorded;
+// once, from the run inputs and the outputs of the sources whose edges
+// into it are taken (in edge order, later ones overriding), and recorded;
 // then the first items are created (as many as max_concurrency allows).
 // An empty list completes the node at once with an empty list on every
 // output port.
-func (d *pass) startForEach(n, iteration int, inputs map[string]any, triggeredBy []uuid.UUID, fresh []int) {
+func (d *pass) startForEach(n, iteration int, inputs map[string]any, triggeredBy []uuid.UUID, taken []int) {
 	vars := condition.Vars{Inputs: d.v.Inputs, Outputs: map[string]any{}, Flow: d.p.FlowVars}
-	for _, ei := range fresh {
+	for _, ei := range taken {
 		if src := d.sourceNode(ei); src >= 0 {
 			maps.Copy(vars.Outputs, d.runs[src].outputs)
 			vars.Source = d.p.Source[src]
