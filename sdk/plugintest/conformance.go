@@ -3,10 +3,13 @@ package plugintest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
@@ -37,6 +40,15 @@ type Config struct {
 	// Timeout bounds each wait for an execution to end; DefaultTimeout
 	// when zero.
 	Timeout time.Duration
+	// Act, for an adapter whose blocks someone else ends (a person
+	// completing a task of the manual plugin), plays that someone: after
+	// the suite has asked the adapter to run or resume execution id with
+	// inputs, and before it waits for the end, Act waits for what the
+	// adapter records and then ends the execution as that someone would —
+	// completed with outputs for Succeed, failed for Fail — or returns nil
+	// at once if the execution has already ended. The cancel checks do
+	// not call it.
+	Act func(ctx context.Context, s store.EventStore, id uuid.UUID, inputs map[string]any) error
 }
 
 // Run checks the behaviour every adapter must show, each property in its
@@ -89,6 +101,26 @@ type suite struct {
 	newAdapter func(t testing.TB) sdk.Adapter
 }
 
+// run is Harness.Run with Config.Act playing whoever ends the execution.
+func (s *suite) run(ctx context.Context, inputs map[string]any) (execution.BlockExecution, error) {
+	id, err := s.h.Execute(ctx, s.cfg.Block, inputs)
+	if err != nil {
+		return execution.BlockExecution{}, err
+	}
+	return s.wait(ctx, id, inputs)
+}
+
+// wait lets Config.Act end execution id, if it is set, and waits for the
+// end.
+func (s *suite) wait(ctx context.Context, id uuid.UUID, inputs map[string]any) (execution.BlockExecution, error) {
+	if s.cfg.Act != nil {
+		if err := s.cfg.Act(ctx, s.h.Store, id, clone(inputs)); err != nil {
+			return execution.BlockExecution{}, fmt.Errorf("plugintest: Config.Act for execution %s: %w", id, err)
+		}
+	}
+	return s.h.Wait(ctx, id)
+}
+
 type property struct {
 	name string
 	test func(ctx context.Context, t *testing.T, s *suite)
@@ -132,7 +164,7 @@ func testReturnsGivenID(ctx context.Context, t *testing.T, s *suite) {
 	if err != nil {
 		t.Fatalf("ExecuteBlock: %v", err)
 	}
-	if _, err := s.h.Wait(ctx, id); err != nil {
+	if _, err := s.wait(ctx, id, s.cfg.Succeed); err != nil {
 		t.Fatal(err)
 	}
 	// …and directly, where the shim cannot hide a wrong answer.
@@ -155,13 +187,13 @@ func testReturnsGivenID(ctx context.Context, t *testing.T, s *suite) {
 	if got != want {
 		t.Errorf("ExecuteBlock returned %s, want the execution id it was given, %s", got, want)
 	}
-	if _, err := s.h.Wait(ctx, want); err != nil {
+	if _, err := s.wait(ctx, want, s.cfg.Succeed); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func testSucceeds(ctx context.Context, t *testing.T, s *suite) {
-	b, err := s.h.Run(ctx, s.cfg.Block, clone(s.cfg.Succeed))
+	b, err := s.run(ctx, clone(s.cfg.Succeed))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +206,7 @@ func testSucceeds(ctx context.Context, t *testing.T, s *suite) {
 }
 
 func testFails(ctx context.Context, t *testing.T, s *suite) {
-	b, err := s.h.Run(ctx, s.cfg.Block, clone(s.cfg.Fail))
+	b, err := s.run(ctx, clone(s.cfg.Fail))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +244,7 @@ func testBadInputs(ctx context.Context, t *testing.T, s *suite) {
 				}
 				return
 			}
-			b, err := s.h.Wait(ctx, id)
+			b, err := s.wait(ctx, id, c.inputs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +264,7 @@ func testResumeFinished(ctx context.Context, t *testing.T, s *suite) {
 		inputs map[string]any
 	}{{"completed", s.cfg.Succeed}, {"failed", s.cfg.Fail}} {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := s.h.Run(ctx, s.cfg.Block, clone(c.inputs))
+			b, err := s.run(ctx, clone(c.inputs))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +305,7 @@ func testResumeInterrupted(ctx context.Context, t *testing.T, s *suite) {
 	if err := s.h.Resume(ctx, id, s.cfg.Block); err != nil {
 		t.Fatalf("ResumeBlock: %v", err)
 	}
-	b, err := s.h.Wait(ctx, id)
+	b, err := s.wait(ctx, id, s.cfg.Succeed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +359,7 @@ func testCancelPending(ctx context.Context, t *testing.T, s *suite) {
 }
 
 func testCancelFinished(ctx context.Context, t *testing.T, s *suite) {
-	b, err := s.h.Run(ctx, s.cfg.Block, clone(s.cfg.Succeed))
+	b, err := s.run(ctx, clone(s.cfg.Succeed))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +385,7 @@ func testConcurrent(ctx context.Context, t *testing.T, s *suite) {
 			if i%2 == 1 {
 				inputs = s.cfg.Fail
 			}
-			results[i], errs[i] = s.h.Run(ctx, s.cfg.Block, clone(inputs))
+			results[i], errs[i] = s.run(ctx, clone(inputs))
 		})
 	}
 	wg.Wait()

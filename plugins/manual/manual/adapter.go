@@ -31,9 +31,14 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Adapter turns blocks into tasks for people. Create it with New.
+// Adapter turns blocks into tasks for people. Create it with New. It
+// uses sdk.BlockAdapter for what a task shares with any block (Describe,
+// CancelBlock, Shutdown); its execute and resume are its own, since its
+// work is done by a person and recorded by the host's task service.
 type Adapter struct {
-	now func() time.Time
+	*sdk.BlockAdapter
+	now   func() time.Time
+	ports sdk.Ports
 }
 
 var _ sdk.Adapter = (*Adapter)(nil)
@@ -43,13 +48,12 @@ func New(opts Options) *Adapter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Adapter{now: opts.Now}
-}
-
-// Describe implements sdk.Adapter: the plugin serves any hint (the config
-// decides which blocks are people's work) and judges conditions.
-func (a *Adapter) Describe(context.Context) (sdk.Info, error) {
-	return sdk.Info{Name: Name, Version: Version, Hints: []string{"*"}, Conditions: true}, nil
+	return &Adapter{now: opts.Now, BlockAdapter: &sdk.BlockAdapter{
+		// The plugin serves any hint (the config decides which blocks are
+		// people's work) and judges conditions.
+		Info:     sdk.Info{Name: Name, Version: Version, Hints: []string{"*"}, Conditions: true},
+		Executor: system,
+	}}
 }
 
 // ExecuteBlock implements sdk.Adapter: it records the task and returns.
@@ -67,22 +71,9 @@ func (a *Adapter) ResumeBlock(ctx context.Context, req sdk.ResumeRequest) error 
 	return a.ensureTask(ctx, req.Store, req.ExecutionID, req.Block, req.Node)
 }
 
-// CancelBlock implements sdk.Adapter: it records cancelled (nothing when
-// the task already ended).
-func (a *Adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error {
-	em := req.Emitter(system)
-	if _, err := em.Sync(ctx); err != nil {
-		return err
-	}
-	if em.Terminal() != "" {
-		return nil
-	}
-	err := em.Cancel(ctx, req.Reason)
-	if errors.Is(err, store.ErrFinal) {
-		return nil // completed by a person meanwhile: the person won
-	}
-	return err
-}
+// CancelBlock implements sdk.Adapter (sdk.BlockAdapter's): it records
+// cancelled; nothing when the task already ended — a person who completed
+// it meanwhile wins.
 
 // EvaluateCondition implements sdk.Adapter: a structured predicate is
 // evaluated; a description-only condition is left to a person (Pending).
@@ -128,10 +119,10 @@ func (a *Adapter) ensureTask(ctx context.Context, s store.EventStore, id uuid.UU
 		}
 		missing, err := a.missingEvents(id, block, node, events)
 		if err != nil {
-			// The task cannot be described (bad metadata): fail the block
-			// with the reason, once.
+			// The task cannot be described (bad metadata, bad inputs):
+			// fail the block with the reason, once.
 			em := sdk.NewEmitter(s, id, system, sdk.WithSequence(events[len(events)-1].Sequence))
-			if ferr := em.Fail(ctx, "bad_metadata", err.Error()); ferr != nil && !errors.Is(ferr, store.ErrFinal) {
+			if ferr := em.FailErr(ctx, err); ferr != nil && !errors.Is(ferr, store.ErrFinal) {
 				return ferr
 			}
 			return nil
@@ -175,9 +166,12 @@ func (a *Adapter) missingEvents(id uuid.UUID, block core.WorkBlock, node core.No
 	}
 	now := a.now().UTC()
 	if !have[eventID(id, "task")] {
+		if err := a.ports.CheckInputs(block, created.Inputs); err != nil {
+			return nil, err
+		}
 		task, assignment, err := buildTask(block, node, created.Inputs, events[0].Timestamp)
 		if err != nil {
-			return nil, err
+			return nil, sdk.Failf("bad_metadata", "%w", err)
 		}
 		x := assignment.Executor()
 		var out []execution.Event
