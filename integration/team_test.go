@@ -134,6 +134,12 @@ tasks:
 		t.Errorf("olga's task was completed")
 	}
 	d.stop(t)
+
+	// With no daemon, a member cannot open the data directory itself: it
+	// is told so, rather than waiting or failing on a file it cannot read.
+	if _, errOut, code := cliAs(ctx, t, e, member, "task", "list"); code == 0 || !strings.Contains(errOut, "only its owner can start one here") {
+		t.Errorf("a member with no daemon: exit %d\n%s", code, errOut)
+	}
 }
 
 // cliAs runs openoma-host as the OS user u; it returns stdout, stderr and

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -56,6 +58,9 @@ func (g *globals) issueLink(cfg *config.Config, person, ttlText string) error {
 // stays closed to them.
 func mayIssueLinks(cfg *config.Config) error {
 	st, err := os.Stat(cfg.DataDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing issued yet, and whoever creates it owns it
+	}
 	if err != nil {
 		return fmt.Errorf("inbox links: data_dir %s: %w", cfg.DataDir, err)
 	}

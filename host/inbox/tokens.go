@@ -119,8 +119,16 @@ func (s *Tokens) Issue(person string, ttl time.Duration, now time.Time) (Token, 
 // Revoke revokes every valid link of the person named, or the one link
 // with that id, and returns what it revoked.
 func (s *Tokens) Revoke(nameOrID string, now time.Time) ([]Token, error) {
+	nothing := fmt.Errorf("%w: nothing to revoke for %q (see `openoma-host inbox tokens`)", ErrNoToken, nameOrID)
+	list, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(list, func(t Token) bool { return (t.ID == nameOrID || t.Person == nameOrID) && t.Revoked == nil }) {
+		return nil, nothing
+	}
 	var revoked []Token
-	err := s.update(func(list []Token) ([]Token, error) {
+	err = s.update(func(list []Token) ([]Token, error) {
 		for i := range list {
 			t := &list[i]
 			if (t.ID == nameOrID || t.Person == nameOrID) && t.Revoked == nil {
@@ -130,7 +138,7 @@ func (s *Tokens) Revoke(nameOrID string, now time.Time) ([]Token, error) {
 			}
 		}
 		if len(revoked) == 0 {
-			return nil, fmt.Errorf("%w: nothing to revoke for %q (see `openoma-host inbox tokens`)", ErrNoToken, nameOrID)
+			return nil, nothing // revoked by someone else meanwhile
 		}
 		return list, nil
 	})
