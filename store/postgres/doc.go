@@ -26,23 +26,30 @@
 // transactions commit in any order: a reader that has seen position 8
 // may later find 7 committed behind it, and a reader that moved its
 // cursor past 8 never delivers 7. This store avoids it by construction.
-// Every append first locks the head row (SELECT … FOR UPDATE), takes the
-// next positions from it and writes it back in the same transaction. The
-// lock is held to the commit, so appends commit one at a time in position
-// order, and any snapshot holds positions 1…head without holes; an append
-// that fails rolls its head update back with it. Subscriptions therefore
-// read "position > cursor ORDER BY position" and may advance their
-// cursor freely. The price is that appends from every host are
-// serialised on one row: throughput is bounded by one commit (one WAL
-// flush) at a time (see docs/benchmarks.md).
+// Every append transaction first locks the head row (SELECT … FOR
+// UPDATE), takes the next positions from it and writes it back before it
+// commits. The lock is held to the commit, so appends commit one at a
+// time in position order, and any snapshot holds positions 1…head without
+// holes; a transaction that fails rolls its head update back with it.
+// Subscriptions therefore read "position > cursor ORDER BY position" and
+// may advance their cursor freely. storetest's hammered-subscription
+// property fails within a run against a sequence-numbered variant.
 //
-// Under the same lock the append answers a retry from the stored events
-// (a unique event id: idempotency is permanent), checks the execution's
-// tail against the batch (expected sequence, created first, terminal
-// finality — store.PrepareAppend), inserts the events in one round trip
-// and updates the execution's summary. The primary key (execution_id,
-// sequence) would refuse a second writer of the same sequence even
-// without the lock.
+// # Group commit
+//
+// Serialising every append on one row would cost one commit — one WAL
+// flush — per append. Instead one goroutine per Store, the writer, takes
+// every append waiting in the process and handles them in one
+// transaction: one round trip locks the head and reads the stored events
+// with the appends' ids, their executions' tails and their leases; the
+// appends are judged in order in Go (idempotency by unique id, fence,
+// store.PrepareAppend: expected sequence, created first, terminal
+// finality), each seeing the ones before it; one round trip writes the
+// accepted events, the executions' summaries and the head; one commit.
+// A verdict is answered only after the commit it was judged in: if the
+// transaction fails, every append of the group gets the failure. The
+// primary key (execution_id, sequence) and the unique event id would
+// refuse a second writer even without the lock.
 //
 // # Wake-ups
 //

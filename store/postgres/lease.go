@@ -100,26 +100,6 @@ func (s *Store) Leases(ctx context.Context) ([]store.Lease, error) {
 	return out, nil
 }
 
-// checkFence is the fencing check of AppendFenced, inside the append's
-// transaction. The lease row is locked FOR SHARE so that a takeover
-// waits for this append to commit.
-func (s *Store) checkFence(ctx context.Context, tx pgx.Tx, l store.Lease) error {
-	var token int64
-	var live bool
-	err := tx.QueryRow(ctx, s.q.fence, l.ExecutionID).Scan(&token, &live)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%w: execution %s has no lease (token %d was never issued)", store.ErrFenced, l.ExecutionID, l.Token)
-	case err != nil:
-		return fmt.Errorf("read the lease of %s: %w", l.ExecutionID, err)
-	case uint64(token) != l.Token:
-		return fmt.Errorf("%w: lease on %s is at token %d, the append carries %d", store.ErrFenced, l.ExecutionID, token, l.Token)
-	case !live:
-		return fmt.Errorf("%w: lease on %s (token %d) has expired or was released", store.ErrFenced, l.ExecutionID, l.Token)
-	}
-	return nil
-}
-
 // lostLease explains why a renew or release of l matched nothing.
 func (s *Store) lostLease(ctx context.Context, op string, l store.Lease) error {
 	current, err := s.lease(ctx, l.ExecutionID)

@@ -11,7 +11,7 @@ import (
 // transaction-pooling proxy would not keep).
 type queries struct {
 	lockHead, setHead, lastPosition                         string
-	eventsByID, tail, fence                                 string
+	eventsByID, tails, fences                               string
 	insertExecution, updateExecution, insertEvent, notify   string
 	eventsAfter, eventsAfterPage, latestEvent, eventsAtPage string
 	execution, listExecutions                               string
@@ -36,10 +36,10 @@ func newQueries(schema string) queries {
 		setHead:      q(`UPDATE §.head SET last_position = $1`),
 		lastPosition: q(`SELECT last_position FROM §.head`),
 		eventsByID:   q(`SELECT ` + eventColumns + ` FROM §.events WHERE id = ANY($1)`),
-		tail:         q(`SELECT last_sequence, terminal FROM §.executions WHERE id = $1`),
+		tails:        q(`SELECT id, last_sequence, terminal FROM §.executions WHERE id = ANY($1)`),
 		// FOR SHARE: a concurrent takeover (which updates the row) waits
 		// for this append to commit, so the new owner's replay sees it.
-		fence: q(`SELECT token, expires_at > clock_timestamp() FROM §.leases WHERE execution_id = $1 FOR SHARE`),
+		fences: q(`SELECT execution_id, token, expires_at > clock_timestamp() FROM §.leases WHERE execution_id = ANY($1) FOR SHARE`),
 		insertExecution: q(`INSERT INTO §.executions (` + executionColumns + `, created_position)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`),
 		// A stored terminal flag stays set: after it only administrative

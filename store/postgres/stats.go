@@ -12,8 +12,9 @@ type Stats struct {
 	// NoOps is the number of Append calls answered from already stored
 	// events (idempotent retries).
 	NoOps uint64
-	// Commits is the number of append transactions committed; each is
-	// one WAL flush on the server unless synchronous_commit is off.
+	// Commits is the number of group transactions committed (each one
+	// WAL flush on the server unless synchronous_commit is off); the
+	// appends of this process that wait together share one.
 	Commits uint64
 }
 
@@ -29,16 +30,4 @@ func (s *Store) Stats() Stats {
 		NoOps:   s.stats.noops.Load(),
 		Commits: s.stats.commits.Load(),
 	}
-}
-
-// count records one committed append: published tells a new batch from a
-// retry answered from the log.
-func (s *Store) count(events int, published bool) {
-	s.stats.commits.Add(1)
-	if !published {
-		s.stats.noops.Add(1)
-		return
-	}
-	s.stats.appends.Add(1)
-	s.stats.events.Add(uint64(events))
 }

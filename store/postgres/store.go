@@ -30,9 +30,13 @@ type Store struct {
 	// done is closed by Close; closing guards it.
 	closing sync.Once
 	done    chan struct{}
+	// requests carries appends to the writer goroutine (writer.go).
+	requests   chan *appendRequest
+	writerDone chan struct{}
 	// listenerDone is closed when the LISTEN goroutine has returned.
 	listenerDone chan struct{}
-	stopListener context.CancelFunc
+	// stopBackground ends the writer's transaction and the listener.
+	stopBackground context.CancelFunc
 }
 
 var (
@@ -74,24 +78,29 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		changed:      make(chan struct{}),
 		done:         make(chan struct{}),
 		listenerDone: make(chan struct{}),
+		requests:     make(chan *appendRequest),
+		writerDone:   make(chan struct{}),
 	}
-	listenCtx, cancel := context.WithCancel(context.Background())
-	s.stopListener = cancel
+	background, cancel := context.WithCancel(context.Background())
+	s.stopBackground = cancel
+	go s.writer(background)
 	if opts.Notify {
-		go s.listen(listenCtx)
+		go s.listen(background)
 	} else {
 		close(s.listenerDone)
 	}
 	return s, nil
 }
 
-// Close stops the listener and closes the connection pool. Subscriptions
-// waiting in Next return store.ErrClosed; later calls fail with it.
-// Closing twice is harmless.
+// Close stops the writer and the listener and closes the connection
+// pool. Appends the writer holds fail with store.ErrClosed (their
+// transaction rolls back); subscriptions waiting in Next return
+// store.ErrClosed; later calls fail with it. Closing twice is harmless.
 func (s *Store) Close() error {
 	s.closing.Do(func() {
 		close(s.done)
-		s.stopListener()
+		s.stopBackground()
+		<-s.writerDone
 		<-s.listenerDone
 		s.pool.Close()
 	})

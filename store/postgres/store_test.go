@@ -318,3 +318,45 @@ func TestTimestampsInTheTable(t *testing.T) {
 		t.Errorf("row holds %s + %dns, kind %q; want 2025-03-04T05:06:07.123456Z + 789ns, block", at, ns, kind)
 	}
 }
+
+// TestGroupCommit: appends that wait together share one transaction
+// (one WAL flush), and the counters say so. 64 appenders start at once
+// and each appends 10 times, so the writer always finds others queued
+// behind the one it is committing.
+func TestGroupCommit(t *testing.T) {
+	dsn, schema := pgtest.Schema(t)
+	s := open(t, dsn, schema, postgres.Options{})
+	const appenders, each = 64, 10
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range appenders {
+		exec := uuid.New()
+		wg.Go(func() {
+			<-start
+			evs := []execution.Event{created(exec)}
+			for range each {
+				if _, err := s.Append(context.Background(), evs, store.AppendOptions{}); err != nil {
+					t.Error(err)
+					return
+				}
+				evs = []execution.Event{progress(exec)}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	retry := []execution.Event{created(uuid.New())}
+	for range 2 {
+		if _, err := s.Append(t.Context(), retry, store.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.Stats()
+	if st.Appends != appenders*each+1 || st.Events != appenders*each+1 || st.NoOps != 1 {
+		t.Errorf("Stats = %+v, want %d appends and events, 1 no-op", st, appenders*each+1)
+	}
+	if st.Commits >= st.Appends/2 {
+		t.Errorf("%d appends took %d commits: concurrent appends are not sharing transactions", st.Appends, st.Commits)
+	}
+	t.Logf("%d appends in %d commits", st.Appends, st.Commits)
+}
