@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/host/builtin"
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/engine"
 	"github.com/openoma/openoma/host/plugins"
@@ -34,6 +36,8 @@ type Host struct {
 	router  *router.Router
 	engine  *engine.Engine
 	tasks   *tasks.Service
+	// builtins are the adapters the host serves itself (timers, signals).
+	builtins *builtinSet
 
 	runOnce  sync.Once
 	running  atomic.Bool // the engine runs: the host may start work
@@ -93,7 +97,8 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 		h.store.Close()
 		return nil, err
 	}
-	maxConc := map[string]int{}
+	h.builtins = newBuiltins(h.store)
+	maxConc := map[string]int{builtin.TimerName: builtinUnlimited, builtin.SignalName: builtinUnlimited}
 	for _, p := range cfg.Plugins {
 		if p.MaxConcurrency > 0 {
 			maxConc[p.Name] = p.MaxConcurrency
@@ -110,6 +115,9 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 			Router:           h.router,
 			ConditionsPlugin: cfg.Routing.ConditionsPlugin,
 			Lookup: func(_ context.Context, name string) (sdk.Adapter, error) {
+				if a, ok := h.builtins.adapter(name); ok {
+					return a, nil
+				}
 				a, err := h.plugins.Adapter(name)
 				if err == nil && name == cfg.Routing.ConditionsPlugin {
 					a = h.tasks.RecordQuestions(name, a) // questions left to people become tasks
@@ -150,7 +158,7 @@ func LoadCatalog(paths []string) (*core.Catalog, error) {
 
 // NewRouter builds the hint router of a configuration.
 func NewRouter(cfg *config.Config) (*router.Router, error) {
-	rc := router.Config{DefaultPlugin: cfg.Routing.DefaultPlugin}
+	rc := router.Config{DefaultPlugin: cfg.Routing.DefaultPlugin, Plugins: builtinRoutes()}
 	for _, p := range cfg.Plugins {
 		if len(p.Hints) > 0 {
 			rc.Plugins = append(rc.Plugins, router.Plugin{Name: p.Name, Hints: p.Hints})
@@ -244,6 +252,11 @@ func (h *Host) Close() error {
 				errs = append(errs, fmt.Errorf("engine: %w", err))
 			}
 		}
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if h.builtins != nil {
+			errs = append(errs, h.builtins.shutdown(shutdown))
+		}
+		cancel()
 		errs = append(errs, h.plugins.Close())
 		if err := h.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store: %w", err))

@@ -61,6 +61,7 @@ holds the data directory.`,
 		newVersionCommand(g),
 		newDefinitionsCommand(g),
 		newLogsCommand(g),
+		newSignalCommand(g),
 	)
 	root.Version = readBuildInfo().String()
 	root.SetVersionTemplate("{{.Version}}\n")

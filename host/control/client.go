@@ -149,6 +149,20 @@ func (c *Client) Status(ctx context.Context, executionID string) (Report, error)
 	return Report{ExecutionID: m.ExecutionId, JSON: m.ReportJson, Final: m.Final}, nil
 }
 
+// Signal sends a named signal with outputs to a flow execution (or the
+// flow of a block execution) and returns the recorded signal's id.
+func (c *Client) Signal(ctx context.Context, executionID, name string, outputs map[string]any) (string, error) {
+	raw, err := json.Marshal(outputs)
+	if err != nil {
+		return "", fmt.Errorf("signal outputs: %w", err)
+	}
+	m, err := c.api.Signal(ctx, &controlpb.SignalRequest{ExecutionId: executionID, Name: name, OutputsJson: raw})
+	if err != nil {
+		return "", fromStatus(err)
+	}
+	return m.SignalId, nil
+}
+
 // Recent lists the recent top-level runs that pass f, newest first.
 func (c *Client) Recent(ctx context.Context, f RecentFilter) ([]ExecutionSummary, error) {
 	req := &controlpb.StatusRequest{State: string(f.State), Name: f.Name, Limit: int32(f.Limit)}

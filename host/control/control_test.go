@@ -28,6 +28,7 @@ type fakeBackend struct {
 	cancelled map[uuid.UUID]Caller
 	taskBy    Caller
 	recent    RecentFilter // the last filter Recent was asked for
+	signalled []string
 }
 
 func newFake() *fakeBackend {
@@ -101,6 +102,19 @@ func (f *fakeBackend) Cancel(_ context.Context, id uuid.UUID, _ string, by Calle
 	}
 	f.cancelled[id] = by
 	return nil
+}
+
+func (f *fakeBackend) Signal(_ context.Context, id uuid.UUID, name string, outputs map[string]any, by Caller) (uuid.UUID, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.runs[id]; !ok {
+		return uuid.Nil, ErrNotFound
+	}
+	if name != "deployed" {
+		return uuid.Nil, fmt.Errorf("no signal %q: %w", name, ErrInvalid)
+	}
+	f.signalled = append(f.signalled, fmt.Sprintf("%s %s %v by %s", id, name, outputs, by.User))
+	return uuid.New(), nil
 }
 
 func (f *fakeBackend) Backup(_ context.Context, w io.Writer) error {
@@ -190,6 +204,8 @@ func TestErrorsKeepTheirMeaning(t *testing.T) {
 		{"unknown execution", func() error { _, err := c.Status(ctx, uuid.NewString()); return err }, ErrNotFound},
 		{"bad id", func() error { _, err := c.Status(ctx, "nope"); return err }, ErrInvalid},
 		{"cancel unknown", func() error { return c.Cancel(ctx, uuid.NewString(), "x") }, ErrNotFound},
+		{"signal unknown", func() error { _, err := c.Signal(ctx, uuid.NewString(), "deployed", nil); return err }, ErrNotFound},
+		{"signal without a name", func() error { _, err := c.Signal(ctx, uuid.NewString(), " ", nil); return err }, ErrInvalid},
 		{"denied", func() error { _, err := c.Task(ctx, "complete", map[string]string{"id": "t1"}); return err }, ErrDenied},
 	}
 	for _, tt := range tests {
@@ -304,5 +320,31 @@ func TestListenNeverRemovesAFileThatIsNotASocket(t *testing.T) {
 	}
 	if b, err := os.ReadFile(p); err != nil || string(b) != "precious" {
 		t.Fatalf("file changed: %q, %v", b, err)
+	}
+}
+
+// A signal reaches the backend with its outputs and the socket's caller.
+func TestSignalCarriesOutputsAndCaller(t *testing.T) {
+	f := newFake()
+	_, c := serve(t, f)
+	ctx := context.Background()
+	last, err := c.Run(ctx, "flow", nil, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.Signal(ctx, last.ExecutionID[:8], "deployed", map[string]any{"url": "https://x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		t.Errorf("signal id %q", id)
+	}
+	if _, err := c.Signal(ctx, last.ExecutionID, "other", nil); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `no signal "other"`) {
+		t.Errorf("unknown signal name: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.signalled) != 1 || !strings.Contains(f.signalled[0], "deployed map[url:https://x] by ") || strings.HasSuffix(f.signalled[0], "by ") {
+		t.Errorf("backend saw %v", f.signalled)
 	}
 }

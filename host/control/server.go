@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,9 @@ type Backend interface {
 	// until the execution ends or ctx is done.
 	Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error
 	Cancel(ctx context.Context, id uuid.UUID, reason string, by Caller) error
+	// Signal records a signal for the block of a running flow execution
+	// that waits for name, and returns the signal event's id.
+	Signal(ctx context.Context, id uuid.UUID, name string, outputs map[string]any, by Caller) (uuid.UUID, error)
 	Plugins(ctx context.Context) (any, error)
 	// Task handles the manual plugin's task verbs; request and response
 	// are JSON.
@@ -289,6 +293,29 @@ func (s *Server) Cancel(ctx context.Context, req *controlpb.CancelRequest) (*con
 		return nil, toStatus(err)
 	}
 	return &controlpb.CancelResponse{}, nil
+}
+
+func (s *Server) Signal(ctx context.Context, req *controlpb.SignalRequest) (*controlpb.SignalResponse, error) {
+	id, err := s.resolveID(ctx, req.ExecutionId)
+	if err != nil {
+		return nil, err
+	}
+	outputs := map[string]any{}
+	if len(req.OutputsJson) > 0 {
+		if err := json.Unmarshal(req.OutputsJson, &outputs); err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "signal outputs: not a JSON object: %v", err)
+		}
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		return nil, status.Error(codes.InvalidArgument, "signal: a name is needed")
+	}
+	caller, _ := CallerFrom(ctx)
+	sig, err := s.backend.Signal(ctx, id, req.Name, outputs, caller)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	s.log.Info("signal recorded", "execution", id, "name", req.Name, "by", caller.String())
+	return &controlpb.SignalResponse{SignalId: sig.String()}, nil
 }
 
 func (s *Server) Plugins(ctx context.Context, _ *controlpb.PluginsRequest) (*controlpb.PluginsResponse, error) {

@@ -678,6 +678,110 @@ func (x *TaskResponse) GetResponseJson() []byte {
 	return nil
 }
 
+type SignalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ExecutionId   string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"` // a flow or block execution, or a unique prefix
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	OutputsJson   []byte                 `protobuf:"bytes,3,opt,name=outputs_json,json=outputsJson,proto3" json:"outputs_json,omitempty"` // a JSON object: output port -> value
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalRequest) Reset() {
+	*x = SignalRequest{}
+	mi := &file_control_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalRequest) ProtoMessage() {}
+
+func (x *SignalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalRequest.ProtoReflect.Descriptor instead.
+func (*SignalRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SignalRequest) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *SignalRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SignalRequest) GetOutputsJson() []byte {
+	if x != nil {
+		return x.OutputsJson
+	}
+	return nil
+}
+
+type SignalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SignalId      string                 `protobuf:"bytes,1,opt,name=signal_id,json=signalId,proto3" json:"signal_id,omitempty"` // the id of the event that records the signal
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalResponse) Reset() {
+	*x = SignalResponse{}
+	mi := &file_control_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalResponse) ProtoMessage() {}
+
+func (x *SignalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalResponse.ProtoReflect.Descriptor instead.
+func (*SignalResponse) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SignalResponse) GetSignalId() string {
+	if x != nil {
+		return x.SignalId
+	}
+	return ""
+}
+
 var File_control_proto protoreflect.FileDescriptor
 
 const file_control_proto_rawDesc = "" +
@@ -721,12 +825,19 @@ const file_control_proto_rawDesc = "" +
 	"\x04verb\x18\x01 \x01(\tR\x04verb\x12!\n" +
 	"\frequest_json\x18\x02 \x01(\fR\vrequestJson\"3\n" +
 	"\fTaskResponse\x12#\n" +
-	"\rresponse_json\x18\x01 \x01(\fR\fresponseJson2\xb6\x04\n" +
+	"\rresponse_json\x18\x01 \x01(\fR\fresponseJson\"i\n" +
+	"\rSignalRequest\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\foutputs_json\x18\x03 \x01(\fR\voutputsJson\"-\n" +
+	"\x0eSignalResponse\x12\x1b\n" +
+	"\tsignal_id\x18\x01 \x01(\tR\bsignalId2\x87\x05\n" +
 	"\aControl\x12J\n" +
 	"\x03Run\x12\x1e.openoma.control.v1.RunRequest\x1a!.openoma.control.v1.ReportMessage0\x01\x12N\n" +
 	"\x06Status\x12!.openoma.control.v1.StatusRequest\x1a!.openoma.control.v1.ReportMessage\x12O\n" +
 	"\x06Events\x12!.openoma.control.v1.EventsRequest\x1a .openoma.control.v1.EventMessage0\x01\x12O\n" +
-	"\x06Cancel\x12!.openoma.control.v1.CancelRequest\x1a\".openoma.control.v1.CancelResponse\x12R\n" +
+	"\x06Cancel\x12!.openoma.control.v1.CancelRequest\x1a\".openoma.control.v1.CancelResponse\x12O\n" +
+	"\x06Signal\x12!.openoma.control.v1.SignalRequest\x1a\".openoma.control.v1.SignalResponse\x12R\n" +
 	"\aPlugins\x12\".openoma.control.v1.PluginsRequest\x1a#.openoma.control.v1.PluginsResponse\x12I\n" +
 	"\x04Task\x12\x1f.openoma.control.v1.TaskRequest\x1a .openoma.control.v1.TaskResponse\x12N\n" +
 	"\x06Backup\x12!.openoma.control.v1.BackupRequest\x1a\x1f.openoma.control.v1.BackupChunk0\x01B3Z1github.com/openoma/openoma/host/control/controlpbb\x06proto3"
@@ -743,7 +854,7 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_control_proto_goTypes = []any{
 	(*BackupRequest)(nil),   // 0: openoma.control.v1.BackupRequest
 	(*BackupChunk)(nil),     // 1: openoma.control.v1.BackupChunk
@@ -758,24 +869,28 @@ var file_control_proto_goTypes = []any{
 	(*PluginsResponse)(nil), // 10: openoma.control.v1.PluginsResponse
 	(*TaskRequest)(nil),     // 11: openoma.control.v1.TaskRequest
 	(*TaskResponse)(nil),    // 12: openoma.control.v1.TaskResponse
+	(*SignalRequest)(nil),   // 13: openoma.control.v1.SignalRequest
+	(*SignalResponse)(nil),  // 14: openoma.control.v1.SignalResponse
 }
 var file_control_proto_depIdxs = []int32{
 	2,  // 0: openoma.control.v1.Control.Run:input_type -> openoma.control.v1.RunRequest
 	4,  // 1: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
 	5,  // 2: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
 	7,  // 3: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
-	9,  // 4: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
-	11, // 5: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
-	0,  // 6: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
-	3,  // 7: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
-	3,  // 8: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
-	6,  // 9: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
-	8,  // 10: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
-	10, // 11: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
-	12, // 12: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
-	1,  // 13: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
-	7,  // [7:14] is the sub-list for method output_type
-	0,  // [0:7] is the sub-list for method input_type
+	13, // 4: openoma.control.v1.Control.Signal:input_type -> openoma.control.v1.SignalRequest
+	9,  // 5: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
+	11, // 6: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
+	0,  // 7: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
+	3,  // 8: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
+	3,  // 9: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
+	6,  // 10: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
+	8,  // 11: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
+	14, // 12: openoma.control.v1.Control.Signal:output_type -> openoma.control.v1.SignalResponse
+	10, // 13: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
+	12, // 14: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
+	1,  // 15: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
+	8,  // [8:16] is the sub-list for method output_type
+	0,  // [0:8] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -792,7 +907,7 @@ func file_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,7 @@ const (
 	Control_Status_FullMethodName  = "/openoma.control.v1.Control/Status"
 	Control_Events_FullMethodName  = "/openoma.control.v1.Control/Events"
 	Control_Cancel_FullMethodName  = "/openoma.control.v1.Control/Cancel"
+	Control_Signal_FullMethodName  = "/openoma.control.v1.Control/Signal"
 	Control_Plugins_FullMethodName = "/openoma.control.v1.Control/Plugins"
 	Control_Task_FullMethodName    = "/openoma.control.v1.Control/Task"
 	Control_Backup_FullMethodName  = "/openoma.control.v1.Control/Backup"
@@ -49,6 +50,10 @@ type ControlClient interface {
 	// new ones until the execution ends or the caller goes away.
 	Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EventMessage], error)
 	Cancel(ctx context.Context, in *CancelRequest, opts ...grpc.CallOption) (*CancelResponse, error)
+	// Signal records a named signal, with outputs for the block that waits
+	// for it, on a running flow execution (or the flow of a block
+	// execution), as the caller.
+	Signal(ctx context.Context, in *SignalRequest, opts ...grpc.CallOption) (*SignalResponse, error)
 	Plugins(ctx context.Context, in *PluginsRequest, opts ...grpc.CallOption) (*PluginsResponse, error)
 	// Tasks is the human-work API of the manual plugin (list, show, claim,
 	// complete, fail), one JSON request and response.
@@ -124,6 +129,16 @@ func (c *controlClient) Cancel(ctx context.Context, in *CancelRequest, opts ...g
 	return out, nil
 }
 
+func (c *controlClient) Signal(ctx context.Context, in *SignalRequest, opts ...grpc.CallOption) (*SignalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignalResponse)
+	err := c.cc.Invoke(ctx, Control_Signal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *controlClient) Plugins(ctx context.Context, in *PluginsRequest, opts ...grpc.CallOption) (*PluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PluginsResponse)
@@ -177,6 +192,10 @@ type ControlServer interface {
 	// new ones until the execution ends or the caller goes away.
 	Events(*EventsRequest, grpc.ServerStreamingServer[EventMessage]) error
 	Cancel(context.Context, *CancelRequest) (*CancelResponse, error)
+	// Signal records a named signal, with outputs for the block that waits
+	// for it, on a running flow execution (or the flow of a block
+	// execution), as the caller.
+	Signal(context.Context, *SignalRequest) (*SignalResponse, error)
 	Plugins(context.Context, *PluginsRequest) (*PluginsResponse, error)
 	// Tasks is the human-work API of the manual plugin (list, show, claim,
 	// complete, fail), one JSON request and response.
@@ -205,6 +224,9 @@ func (UnimplementedControlServer) Events(*EventsRequest, grpc.ServerStreamingSer
 }
 func (UnimplementedControlServer) Cancel(context.Context, *CancelRequest) (*CancelResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancel not implemented")
+}
+func (UnimplementedControlServer) Signal(context.Context, *SignalRequest) (*SignalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Signal not implemented")
 }
 func (UnimplementedControlServer) Plugins(context.Context, *PluginsRequest) (*PluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Plugins not implemented")
@@ -294,6 +316,24 @@ func _Control_Cancel_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Control_Signal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServer).Signal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Control_Signal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServer).Signal(ctx, req.(*SignalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Control_Plugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PluginsRequest)
 	if err := dec(in); err != nil {
@@ -355,6 +395,10 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancel",
 			Handler:    _Control_Cancel_Handler,
+		},
+		{
+			MethodName: "Signal",
+			Handler:    _Control_Signal_Handler,
 		},
 		{
 			MethodName: "Plugins",
