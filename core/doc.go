@@ -25,6 +25,19 @@
 // block from another file. Invariants beyond decoding (§8) belong to the
 // validate package.
 //
+// # Metadata extensions
+//
+// Loops, per-item work, deadlines, retries, timers and signals live in the
+// spec's metadata dicts, so documents stay loadable by Python openoma:
+// max_iterations, for_each, timeout, retry, timer and signal
+// (MetaMaxIterations … MetaSignal), and the built-in hints HintTimer and
+// HintSignal. ParseExtensions gives the typed reading of one dict, with
+// every problem located at its field path; EffectiveExtensions applies the
+// rule that a node's key replaces its block's, and its max_iterations the
+// flow's (DefaultMaxIterations when neither is set); NodeExtensions does
+// both for one node of a flow. Decoding leaves metadata free-form: these
+// are checked by the validate package and read by the engine.
+//
 // # Writing definitions
 //
 // EncodeJSON writes entities in the canonical layout, which decodes back to
