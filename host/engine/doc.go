@@ -1,20 +1,36 @@
 // Package engine runs flows and contracts: it walks each flow execution's
 // graph, dispatches blocks to adapter plugins, decides edge conditions,
-// retries, cancels, runs contracts with their assessments, and resumes
-// everything after a crash.
+// runs loops and for_each nodes, enforces deadlines, retries, cancels,
+// runs contracts with their assessments, and resumes everything after a
+// crash.
+//
+// # Decide, then execute
+//
+// Every semantic rule lives in package decide, as a pure function: for a
+// flow execution, decide.Flow(plan, view, now) returns the actions that
+// bring it one step closer to its end; decide.Contract does the same for a
+// contract execution. This package is the executor: it keeps each open
+// flow's view (a cache of the log), calls the decision, and performs the
+// actions — appends with deterministic ids, plugin calls, timers. So every
+// rule is tested on the pure function alone (decide's TestFlowScenarios)
+// and the executor is tested for crash safety (TestCrashAtEveryAppend,
+// TestCrashAtEveryAppendInALoop).
 //
 // # One source of truth
 //
 // The engine keeps no bookkeeping of its own. Its core is an idempotent
 // reconcile of one execution: read the execution's log and its children's
-// logs from the store, derive where it stands (with the execution
-// package's derivation functions), decide what must happen next, and do it
-// with appends. Every id the engine writes — block execution ids, child
-// flow and contract execution ids, the ids of the events it appends — is a
-// UUIDv5 of the owning execution's id and what it is for, and the store
-// treats an append of stored ids as a no-op. So a reconcile can be repeated
-// at any time, and a host killed at any instant is picked up by running
-// reconcile again on what the store holds: nothing is done twice.
+// logs from the store, decide, and do it with appends. Every id the engine
+// writes — block execution ids (from the node, iteration, for_each item and
+// attempt), child flow and contract execution ids, the ids of the events
+// it appends — is a UUIDv5 of the owning execution's id and what it is
+// for, and the store treats an append of stored ids as a no-op. So a
+// reconcile can be repeated at any time, and a host killed at any instant
+// is picked up by running reconcile again on what the store holds: nothing
+// is done twice. The blocks the host ends at once (skips, failures) are
+// appended one after the other, before the blocks for plugins, so a later
+// decision finds a skip that follows from another skip after it in the
+// store, as loops need (see decide, "Loops").
 //
 // The engine learns of progress by following the store: a block
 // execution's terminal event (appended by its plugin through the brokered
@@ -36,21 +52,39 @@
 //     all are dead it is recorded skipped and its own edges die
 //     (dead-path elimination), so skipped terminal nodes let the flow
 //     complete.
+//   - Cycles are loops: taking an edge into a node that already ran runs
+//     it again as a new block execution with the next iteration (1, 2, …
+//     in the created payload), bounded by max_iterations (node, else flow
+//     metadata, else 25); beyond it the node fails with "iteration limit
+//     N", which no retry changes. Joins inside a loop wait for every branch
+//     of the same round; a loop's exit waits until the loop can no longer
+//     go round; the outputs of a node are those of its latest iteration.
+//     The precise rules are decide's ("Loops").
+//   - for_each (node metadata {items, as, max_concurrency}) runs one block
+//     execution per item (index 0, 1, … in the created payload); the
+//     node's outputs are lists in item order; one item failing for good
+//     fails the node; an empty list completes it with empty lists; more
+//     than 10,000 items fail it.
 //   - Inputs are wired edge by edge in definition order (explicit port
 //     mappings, else same-name); a required input nothing supplies fails
 //     the block before any plugin runs, with a reason naming what was
 //     considered.
-//   - A block's created event (inputs, attempt, node, block, triggered_by:
-//     the block executions whose completion activated it) is appended
-//     before the plugin is called. A plugin call that fails or times out
-//     fails the block with the reason.
-//   - A failed block with a retry policy left (node metadata "retry", see
-//     MetadataRetry) gets a new block execution, attempt n+1, after its
+//   - A block's created event (inputs, attempt, iteration, index, deadline,
+//     node, block, triggered_by: the block executions whose completion
+//     activated it) is appended before the plugin is called. A plugin call
+//     that fails or times out fails the block with the reason.
+//   - A block with a timeout (node or block metadata) that is not terminal
+//     at its deadline — recorded in its created event, so it survives
+//     restarts — is failed by the host with a reason naming the timeout,
+//     and its plugin is asked to cancel it; its retry policy then applies.
+//   - A failed block with a retry policy left (metadata "retry", see
+//     core.ParseRetry) gets a new block execution, attempt n+1, after its
 //     backoff. Otherwise the flow stops: nothing new starts, running
 //     blocks are cancelled, and once nothing runs the flow ends failed.
 //   - The flow ends completed when the derived state is completed; its
-//     outputs are its terminal nodes' outputs by alias.
-//   - Flows with cycles are refused before anything is recorded.
+//     outputs are its terminal nodes' outputs by alias. A flow that can
+//     make no more progress (nothing runs or is being decided, and a
+//     terminal node never ran) ends failed, code "stuck", naming it.
 //
 // # Contracts
 //
@@ -70,4 +104,25 @@
 // anything, else ResumeBlock). PluginRestarted does the same for the
 // blocks of one plugin whose process died, after recording
 // executor_released for the executor it had assigned.
+//
+// # Extension points
+//
+// Timers, signals and claims fit the split without a new kind of decision:
+//
+//   - A built-in adapter (openoma.timer, openoma.signal) is an Adapter the
+//     host serves in process: Adapters.ForBlock routes those hints to it,
+//     the executor creates and dispatches its blocks as any other, and the
+//     dispatcher does not count them against a plugin's concurrency while
+//     they wait. A timer records its due time in its block's log; a
+//     decision sees it as decide.Block.Deadline does and asks to be woken
+//     (decide.WakeAt), so it fires at the recorded time after a restart.
+//   - A signal is an append to the waiting block's log (its outcome and
+//     completion); the block's terminal event wakes the flow as any does.
+//     A signal that arrives before its block waits is kept on the flow's
+//     log, where the view can carry it to the block's adapter.
+//   - A claim (rerun sharing a completed block execution) is a block in the
+//     view that another flow execution created: the view lists it in its
+//     node's slot, the decision reads it like an owned one, and a claim
+//     action next to decide.CreateBlock records it. Contracts claim flow
+//     executions the same way, through decide.ContractView.Children.
 package engine
