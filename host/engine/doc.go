@@ -111,9 +111,10 @@
 //
 //   - A built-in adapter (openoma.timer, openoma.signal) is an Adapter the
 //     host serves in process: Adapters.ForBlock routes those hints to it,
-//     the executor creates and dispatches its blocks as any other, and the
-//     dispatcher does not count them against a plugin's concurrency while
-//     they wait. A timer records its due time in its block's log; a
+//     the executor creates and dispatches its blocks as any other (none of
+//     this exists yet; the dispatcher will have to leave waiting blocks out
+//     of a plugin's concurrency). A timer records its due time in its
+//     block's log; a
 //     decision sees it as decide.Block.Deadline does and asks to be woken
 //     (decide.WakeAt), so it fires at the recorded time after a restart.
 //   - A signal is an append to the waiting block's log (its outcome and
