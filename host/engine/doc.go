@@ -114,9 +114,9 @@
 //     the executor creates and dispatches its blocks as any other (none of
 //     this exists yet; the dispatcher will have to leave waiting blocks out
 //     of a plugin's concurrency). A timer records its due time in its
-//     block's log; a
-//     decision sees it as decide.Block.Deadline does and asks to be woken
-//     (decide.WakeAt), so it fires at the recorded time after a restart.
+//     block's log; a decision sees it as it sees decide.Block.Deadline and
+//     asks to be woken (decide.WakeAt), so it fires at the recorded time
+//     after a restart.
 //   - A signal is an append to the waiting block's log (its outcome and
 //     completion); the block's terminal event wakes the flow as any does.
 //     A signal that arrives before its block waits is kept on the flow's
