@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -129,6 +130,29 @@ func checkFieldErrors(t testing.TB, err error) {
 	for _, e := range list {
 		if e.Entity == "" || e.Message == "" {
 			t.Fatalf("error without entity or message: %+v", *e)
+		}
+	}
+}
+
+// TestValidationIsDeterministic: the same definitions give the same
+// errors in the same order, run after run (map iteration must not leak
+// into what a person reads or a script compares).
+func TestValidationIsDeterministic(t *testing.T) {
+	comp, err := condition.NewCompiler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, seed := range readSeeds(t, filepath.Join("testdata", "fuzz", "FuzzValidate")) {
+		cat, _ := core.LoadFiles(core.File{Name: "seed.yaml", Data: seed})
+		if cat == nil {
+			continue
+		}
+		first := fmt.Sprint(validate.Catalog(cat, validate.WithCompiler(comp), validate.RequireRunnable()))
+		for range 5 {
+			again := fmt.Sprint(validate.Catalog(cat, validate.RequireRunnable()))
+			if again != first {
+				t.Fatalf("seed %d: errors differ between runs:\n%s\n---\n%s", i, first, again)
+			}
 		}
 	}
 }
