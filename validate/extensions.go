@@ -102,7 +102,9 @@ func (c *checker) forEach(r *reporter, f *core.Flow, idx *flowIndex, i int, b *c
 		r.add(path+".as", "%q is not an input of %s (has: %s); each item is bound to the input port as names", fe.As, b.Describe(), portNames(b.Inputs))
 	}
 	if err := c.check(fe.Items, idx.nodeDeclarations(f, i), condition.WantList); err != nil {
-		r.add(path+".items", "%v", err)
+		// condition's sentinel says "condition"; this expression is not one.
+		msg := strings.Replace(err.Error(), condition.ErrCompile.Error(), "expression does not compile", 1)
+		r.add(path+".items", "%s", msg)
 	}
 }
 

@@ -96,7 +96,7 @@ func TestExtensions(t *testing.T) {
 		{"for_each expression that does not compile", func(fx *fixture) {
 			fx.sprint.Nodes[3].Metadata = core.Metadata{"for_each": map[string]any{"items": "outputs.task.frobnicate()", "as": "task"}}
 		}, []string{
-			sprint + `nodes[3].metadata.for_each.items: condition does not compile: 1:24: undeclared reference to 'frobnicate'`,
+			sprint + `nodes[3].metadata.for_each.items: expression does not compile: 1:24: undeclared reference to 'frobnicate'`,
 		}},
 		{"for_each on a block", func(fx *fixture) {
 			fx.impl.Metadata = core.Metadata{"for_each": map[string]any{"items": "inputs.x", "as": "task"}}
