@@ -128,7 +128,15 @@ const (
 )
 
 func (s ExtensionScope) String() string {
-	return [...]string{"flow", "block", "node"}[s]
+	switch s {
+	case OnFlow:
+		return "flow"
+	case OnBlock:
+		return "block"
+	case OnNode:
+		return "node"
+	}
+	return fmt.Sprintf("ExtensionScope(%d)", int(s))
 }
 
 // scopes lists where each extension key may appear.
