@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -90,4 +91,21 @@ func waitServing(sock string, exited chan error, timeout time.Duration) error {
 			return errors.New("timed out waiting for the control socket")
 		}
 	}
+}
+
+// TestSecondServeIsRefusedAtOnce: a second daemon on the same socket does
+// not wait for the first (which will not let go): it fails at once,
+// naming it.
+func TestSecondServeIsRefusedAtOnce(t *testing.T) {
+	e := newEnv(t, "", map[string]string{})
+	must(t, os.MkdirAll(filepath.Join(e.dir, "defs"), 0o755))
+	d := e.serve()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(e.bin, "openoma-host"), "--config", e.config, "serve")
+	out, err := cmd.CombinedOutput()
+	if err == nil || ctx.Err() != nil || !strings.Contains(string(out), "another openoma-host daemon serves") {
+		t.Fatalf("second serve: %v (timed out: %v)\n%s", err, ctx.Err() != nil, out)
+	}
+	d.stop(t)
 }

@@ -103,7 +103,7 @@ func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine boo
 // not (a member of the socket group: the data directory is not theirs)
 // can still learn that a daemon is starting, and wait for it.
 func (g *globals) lockServe(sock string, access control.Access) (*control.ServeLock, error) {
-	lock, err := control.LockServe(sock, access, commandLine())
+	lock, err := control.LockServe(sock, access, control.RoleVerb, commandLine())
 	if err == nil || !errors.Is(err, os.ErrPermission) {
 		return lock, err
 	}

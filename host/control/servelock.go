@@ -28,13 +28,27 @@ var ErrServeLockHeld = errors.New("another openoma-host holds the control socket
 // kernel drops it when its process dies, so it is never stale.
 type ServeLock struct{ f *os.File }
 
+// Role is what a serve lock's holder is.
+type Role string
+
+// The roles: a daemon serves for its whole life; a verb serves its
+// embedded host for one command.
+const (
+	RoleDaemon Role = "daemon"
+	RoleVerb   Role = "verb"
+)
+
 // HeldError says who holds a serve lock.
 type HeldError struct {
 	Path string
-	// Holder is what the holder wrote: its pid and command, or "" when it
-	// has not yet written.
+	// Holder is what the holder wrote: its role, pid and command, or ""
+	// when it has not yet written.
 	Holder string
 }
+
+// Daemon reports whether the holder is a daemon (which will not let go
+// until it is stopped), as opposed to a verb (which soon will).
+func (e *HeldError) Daemon() bool { return strings.HasPrefix(e.Holder, string(RoleDaemon)+" ") }
 
 func (e *HeldError) Error() string {
 	return fmt.Sprintf("%s: %v (%s)", e.Path, ErrServeLockHeld, e.Who())
@@ -53,12 +67,12 @@ func (e *HeldError) Who() string {
 // serveLockPath is the lock file of a socket.
 func serveLockPath(socket string) string { return socket + ".lock" }
 
-// LockServe takes the serve lock of socket without waiting; who (e.g.
-// "openoma-host serve") is recorded for the messages of others. A lock
+// LockServe takes the serve lock of socket without waiting; the role and
+// who (the command line) are recorded for the messages of others. A lock
 // someone holds is a *HeldError. The lock file is created beside the
 // socket with the socket's access: 0600, or 0640 and the socket group, so
 // members can tell a starting daemon too (ProbeServe).
-func LockServe(socket string, a Access, who string) (*ServeLock, error) {
+func LockServe(socket string, a Access, role Role, who string) (*ServeLock, error) {
 	path := serveLockPath(socket)
 	if err := ensureDir(filepath.Dir(socket), a); err != nil {
 		return nil, fmt.Errorf("serve lock %s: %w", path, err)
@@ -79,7 +93,7 @@ func LockServe(socket string, a Access, who string) (*ServeLock, error) {
 		return nil, fmt.Errorf("serve lock %s: %w", path, err)
 	}
 	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d, %s\n", os.Getpid(), who)), 0)
+		_, _ = f.WriteAt([]byte(fmt.Sprintf("%s pid %d: %s\n", role, os.Getpid(), who)), 0)
 	}
 	return &ServeLock{f: f}, nil
 }
@@ -133,17 +147,21 @@ func ProbeServe(socket string) error {
 	return nil
 }
 
-// WaitServe takes the serve lock of socket, waiting up to timeout while
-// someone else holds it; onWait is told who, when the wait begins and
-// every ten seconds after.
+// WaitServe takes the serve lock of socket for a daemon, waiting up to
+// timeout while a verb holds it; onWait is told who, when the wait begins
+// and every ten seconds after. Another daemon holding it is an error at
+// once: it will not let go.
 func WaitServe(ctx context.Context, socket string, a Access, who string, timeout time.Duration, onWait func(holder string, waited time.Duration)) (*ServeLock, error) {
 	start := time.Now()
 	var told time.Duration = -1
 	for {
-		l, err := LockServe(socket, a, who)
+		l, err := LockServe(socket, a, RoleDaemon, who)
 		var held *HeldError
 		if !errors.As(err, &held) {
 			return l, err
+		}
+		if held.Daemon() {
+			return nil, fmt.Errorf("another openoma-host daemon serves %s (%s); stop it first: %w", socket, held.Who(), ErrServeLockHeld)
 		}
 		waited := time.Since(start)
 		if waited >= timeout {

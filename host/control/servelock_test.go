@@ -13,16 +13,16 @@ import (
 
 func TestServeLockIsExclusiveAndNamesItsHolder(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "c.sock")
-	first, err := LockServe(sock, PrivateAccess(), "openoma-host status")
+	first, err := LockServe(sock, PrivateAccess(), RoleVerb, "openoma-host status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = LockServe(sock, PrivateAccess(), "openoma-host serve")
+	_, err = LockServe(sock, PrivateAccess(), RoleDaemon, "openoma-host serve")
 	var held *HeldError
 	if !errors.As(err, &held) || !errors.Is(err, ErrServeLockHeld) {
 		t.Fatalf("second LockServe: %v, want HeldError", err)
 	}
-	if want := fmt.Sprintf("pid %d, openoma-host status", os.Getpid()); held.Holder != want {
+	if want := fmt.Sprintf("verb pid %d: openoma-host status", os.Getpid()); held.Holder != want || held.Daemon() {
 		t.Fatalf("holder %q, want %q", held.Holder, want)
 	}
 	if err := ProbeServe(sock); !errors.As(err, &held) {
@@ -32,7 +32,7 @@ func TestServeLockIsExclusiveAndNamesItsHolder(t *testing.T) {
 	if err := ProbeServe(sock); err != nil {
 		t.Fatalf("ProbeServe after release: %v", err)
 	}
-	again, err := LockServe(sock, PrivateAccess(), "openoma-host serve")
+	again, err := LockServe(sock, PrivateAccess(), RoleDaemon, "openoma-host serve")
 	if err != nil {
 		t.Fatalf("LockServe after release: %v", err)
 	}
@@ -41,7 +41,7 @@ func TestServeLockIsExclusiveAndNamesItsHolder(t *testing.T) {
 
 func TestWaitServe(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "c.sock")
-	verb, err := LockServe(sock, PrivateAccess(), "openoma-host plugins")
+	verb, err := LockServe(sock, PrivateAccess(), RoleVerb, "openoma-host plugins")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,21 @@ func TestServeLockRefusesAFileOfSomeoneElse(t *testing.T) {
 	if err := os.Chown(sock+".lock", 54321, 54321); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LockServe(sock, PrivateAccess(), "serve"); err == nil || !strings.Contains(err.Error(), "belongs to uid 54321") {
+	if _, err := LockServe(sock, PrivateAccess(), RoleDaemon, "serve"); err == nil || !strings.Contains(err.Error(), "belongs to uid 54321") {
 		t.Fatalf("LockServe on a planted file: %v", err)
+	}
+}
+
+func TestWaitServeRefusesASecondDaemonAtOnce(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	daemon, err := WaitServe(context.Background(), sock, PrivateAccess(), "openoma-host serve", time.Second, func(string, time.Duration) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer daemon.Release()
+	waited := false
+	_, err = WaitServe(context.Background(), sock, PrivateAccess(), "openoma-host serve", time.Hour, func(string, time.Duration) { waited = true })
+	if !errors.Is(err, ErrServeLockHeld) || waited || !strings.Contains(err.Error(), "another openoma-host daemon serves") {
+		t.Fatalf("second daemon: %v (waited %v), want a refusal at once", err, waited)
 	}
 }
