@@ -144,14 +144,13 @@ func (b *backupReader) next() error {
 	if size > maxBackupFrame {
 		return fmt.Errorf("%w: frame %d claims %d bytes (at most %d): this is not a backup, or it is damaged", ErrBadBackup, b.frames+1, size, maxBackupFrame)
 	}
-	if cap(b.frame) < int(size)+8 {
-		b.frame = make([]byte, 0, int(size)+8)
+	// Grow the buffer as the bytes arrive rather than trusting the length:
+	// a damaged header must not cost a 1 GiB allocation.
+	buf := bytes.NewBuffer(append(b.frame[:0], head[:]...))
+	if n, err := io.CopyN(buf, b.r, int64(size)); err != nil {
+		return fmt.Errorf("%w: frame %d claims %d bytes, %d follow: %v (truncated?)", ErrBadBackup, b.frames+1, size, n, err)
 	}
-	frame := append(b.frame[:0], head[:]...)
-	frame = frame[:8+size]
-	if _, err := io.ReadFull(b.r, frame[8:]); err != nil {
-		return fmt.Errorf("%w: frame %d of %d bytes: %v (truncated?)", ErrBadBackup, b.frames+1, size, err)
-	}
+	frame := buf.Bytes()
 	b.crc.Write(frame)
 	b.n += int64(len(frame))
 	b.frames++
