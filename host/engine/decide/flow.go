@@ -21,10 +21,11 @@ import (
 // returns no action with a new effect: the decision is a fixpoint of its
 // own actions, which is what makes repeating it after a crash safe.
 func Flow(ctx context.Context, p *Plan, v *View, now time.Time) []Action {
+	s := p.scratch(len(p.Flow.Nodes), len(p.Flow.Edges))
+	defer p.scratchPool.Put(s)
 	d := &pass{
 		ctx: ctx, p: p, v: v, now: now, stopNode: -1,
-		runs:  make([]nodeRun, len(p.Flow.Nodes)),
-		edges: make([]edgeMemo, len(p.Flow.Edges)),
+		runs: s.runs, edges: s.edges,
 		asked: map[uuid.UUID]bool{},
 	}
 	if !v.Started {

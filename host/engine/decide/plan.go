@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -53,6 +54,27 @@ type Plan struct {
 	Labels    []string // per node: how messages name it
 	FlowVars  map[string]any
 	Source    []map[string]any // per node: the CEL "source" variable
+
+	// scratchPool keeps the per-decision working memory of this plan's
+	// decisions (a few hundred bytes per node), so deciding on a large flow
+	// again and again does not make the garbage collector scan it anew.
+	scratchPool sync.Pool
+}
+
+// scratch is one decision's working memory.
+type scratch struct {
+	runs  []nodeRun
+	edges []edgeMemo
+}
+
+func (p *Plan) scratch(nodes, edges int) *scratch {
+	s, _ := p.scratchPool.Get().(*scratch)
+	if s == nil || len(s.runs) != nodes || len(s.edges) != edges {
+		return &scratch{runs: make([]nodeRun, nodes), edges: make([]edgeMemo, edges)}
+	}
+	clear(s.runs)
+	clear(s.edges)
+	return s
 }
 
 // NewPlan checks that f can run and plans it. Every problem is reported,
