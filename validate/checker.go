@@ -203,8 +203,8 @@ func (c *checker) predicate(r *reporter, f *core.Flow, idx *flowIndex, i int, pr
 		return
 	}
 	key := checkKey{flow: f, expr: expr, source: idx.ends[i].source}
-	if key.source >= 0 {
-		key.block, key.source = idx.blocks[key.source], 0
+	if src := key.source; src >= 0 {
+		key.block, key.source, key.perItem = idx.blocks[src], 0, isForEach(f, src)
 	}
 	if c.checked == nil {
 		c.checked = map[checkKey]error{}
@@ -223,10 +223,11 @@ func (c *checker) predicate(r *reporter, f *core.Flow, idx *flowIndex, i int, pr
 // run inputs), the source (entry, missing, or a node's block) and the
 // expression.
 type checkKey struct {
-	flow   *core.Flow
-	block  *core.WorkBlock
-	source int // entry or missing when block is nil
-	expr   string
+	flow    *core.Flow
+	block   *core.WorkBlock
+	source  int  // entry or missing when block is nil
+	perItem bool // the source is a for_each node: its outputs are lists
+	expr    string
 }
 
 // check type-checks expr with the validation's compiler, created on first

@@ -88,11 +88,33 @@ func (idx *flowIndex) edgeDeclarations(f *core.Flow, i int) condition.Declaratio
 	switch src := idx.ends[i].source; {
 	case src == entry:
 	case src >= 0 && idx.blocks[src] != nil:
-		d.Outputs = idx.blocks[src].Outputs
+		d.Outputs = sourceOutputs(f, src, idx.blocks[src])
 	default:
 		d.OutputsOpen = true
 	}
 	return d
+}
+
+// sourceOutputs returns the outputs a condition sees from node n, whose
+// block is b: the block's output ports, or — when n is a for_each node —
+// the same ports as lists, one value per item, since that is what such a
+// node produces (the port's schema describes one item's value).
+func sourceOutputs(f *core.Flow, n int, b *core.WorkBlock) []core.PortDescriptor {
+	if !isForEach(f, n) {
+		return b.Outputs
+	}
+	out := make([]core.PortDescriptor, len(b.Outputs))
+	for i, p := range b.Outputs {
+		out[i] = core.PortDescriptor{Name: p.Name, Schema: map[string]any{"type": "array", "items": p.Schema}}
+	}
+	return out
+}
+
+// isForEach reports whether node n of f runs per item (its for_each is
+// checked elsewhere).
+func isForEach(f *core.Flow, n int) bool {
+	_, ok := f.Nodes[n].Metadata[core.MetaForEach]
+	return ok
 }
 
 // nodeDeclarations says what for_each.items of node n may read: the run
@@ -111,7 +133,7 @@ func (idx *flowIndex) nodeDeclarations(f *core.Flow, n int) condition.Declaratio
 			d.OutputsOpen = true
 			continue
 		}
-		for _, p := range idx.blocks[end.source].Outputs {
+		for _, p := range sourceOutputs(f, end.source, idx.blocks[end.source]) {
 			if j, ok := seen[p.Name]; ok {
 				if !reflect.DeepEqual(d.Outputs[j].Schema, p.Schema) {
 					d.Outputs[j].Schema = nil

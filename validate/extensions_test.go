@@ -23,10 +23,11 @@ func TestTypedConditions(t *testing.T) {
 		fx.sprint.Edges[edge].Condition = &core.Condition{Description: "d", Predicate: map[string]any{"cel": expr}}
 	}
 	tests := []struct {
-		name string
-		expr string
-		edge int
-		want []string
+		name    string
+		expr    string
+		edge    int
+		perItem bool // triage runs per item (for_each): its outputs are lists
+		want    []string
 	}{
 		{name: "typed comparison", edge: 1, expr: "outputs.approved && outputs.amount > 100000"},
 		{name: "guarded optional port", edge: 1, expr: "has(outputs.task) && outputs.task != null"},
@@ -40,6 +41,9 @@ func TestTypedConditions(t *testing.T) {
 			sprint + `edges[1].condition.predicate: condition is not boolean: expression has type double, want bool`}},
 		{name: "misspelt run input", edge: 0, expr: `inputs.tiket == "x"`, want: []string{
 			sprint + `edges[0].condition.predicate: unknown port: inputs.tiket: no such port (has: ticket)`}},
+		{name: "outputs of a for_each node are lists", edge: 1, perItem: true, expr: "outputs.approved.all(a, a) && size(outputs.amount) > 0"},
+		{name: "a for_each node's output is not one value", edge: 1, perItem: true, expr: "outputs.approved == true", want: []string{
+			sprint + `edges[1].condition.predicate: condition does not compile: 1:18: found no matching overload for '_==_' applied to '(list(bool), bool)'`}},
 		{name: "source outputs on an entry edge", edge: 0, expr: `outputs.approved`, want: []string{
 			sprint + `edges[0].condition.predicate: unknown port: outputs.approved: no such port (there are no source outputs here)`}},
 	}
@@ -48,6 +52,9 @@ func TestTypedConditions(t *testing.T) {
 			fx := newFixture()
 			typed(fx)
 			cond(fx, tt.edge, tt.expr)
+			if tt.perItem {
+				fx.sprint.Nodes[0].Metadata = core.Metadata{"for_each": map[string]any{"items": "[inputs.ticket]", "as": "ticket_id"}}
+			}
 			checkLines(t, errorLines(t, validate.Catalog(fx.catalog(), validate.RequireRunnable())), tt.want)
 		})
 	}
