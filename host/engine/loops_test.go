@@ -195,3 +195,48 @@ func TestTimeoutThroughTheEngine(t *testing.T) {
 		t.Errorf("deadline %v recorded for a block created at %s", c.Deadline, events[0].Timestamp)
 	}
 }
+
+// TestDeadlineSurvivesARestart: a block's deadline is recorded when it is
+// created, so a host that restarts after the deadline passed fails the
+// block at once, not a whole timeout later.
+func TestDeadlineSurvivesARestart(t *testing.T) {
+	cat := core.NewCatalog()
+	f := newFlow(t, cat, "Restart")
+	f.node("slow", block("Slow", nil, nil), map[string]any{"timeout": "400ms"})
+	f.add()
+	mem := memory.New()
+	first := newFakePlugin("fake", "1")
+	first.behaviours["Slow"] = hanging
+	h1 := newHarness(t, cat, mem, first)
+	id, err := h1.engine.StartFlow(context.Background(), "Restart", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the block runs", func() bool { return len(first.callsOf("execute")) == 1 })
+	h1.shutdown()
+	first.Kill()
+	blocks := h1.status(id).Blocks
+	events, _ := mem.Events(context.Background(), blocks[0].ExecutionID, 0)
+	c, _ := execution.CreatedOf(events)
+	if c.Deadline == nil {
+		t.Fatal("no deadline recorded")
+	}
+	time.Sleep(time.Until(*c.Deadline) + 50*time.Millisecond) // the host is down when it passes
+
+	second := newFakePlugin("fake", "2")
+	second.behaviours["Slow"] = hanging
+	h2 := newHarness(t, cat, mem, second)
+	restarted := time.Now()
+	if err := h2.engine.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := h2.wait(id); s != execution.StateFailed {
+		t.Fatalf("flow %s, want failed by the timeout", s)
+	}
+	if took := time.Since(restarted); took > 300*time.Millisecond {
+		t.Errorf("timed out %s after the restart; the deadline had passed, so it should be at once", took)
+	}
+	if r := h2.status(id); !strings.Contains(r.Reason, "timed out: not finished within its timeout of 400ms") {
+		t.Errorf("reason %q", r.Reason)
+	}
+}
