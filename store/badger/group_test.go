@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -107,5 +108,99 @@ func TestAbandonRejudges(t *testing.T) {
 	}
 	if got, err := s.Events(ctx, exec, 0); err != nil || len(got) != 1 {
 		t.Errorf("after the failed commit the log holds %d events (%v), want the one committed", len(got), err)
+	}
+}
+
+// TestRefusalAnsweredAfterCommit pins the order issue 9 found broken: a
+// conflict caused by an append of the same group commit must not reach
+// its caller before that append is committed, so the refused caller's
+// next read shows the append it lost to.
+func TestRefusalAnsweredAfterCommit(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{}) // sync: the commit takes an fsync
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	exec := uuid.New()
+	ev := func(typ execution.EventType) execution.Event {
+		return execution.Event{ID: uuid.New(), ExecutionID: exec, EventType: typ, Timestamp: time.Now()}
+	}
+	if _, err := s.Append(ctx, []execution.Event{ev(execution.EventCreated)}, store.AppendOptions{}); err != nil {
+		t.Fatalf("Append created: %v", err)
+	}
+	const rounds, losers = 40, 8
+	for round := range rounds {
+		last, err := s.LatestEvent(ctx, exec)
+		if err != nil {
+			t.Fatalf("LatestEvent: %v", err)
+		}
+		// Hold the writer so that every append queues up and all are
+		// judged in one group: the winner first, then the losers.
+		entered, release := make(chan struct{}), make(chan struct{})
+		held := make(chan error, 1)
+		go func() {
+			held <- s.runExclusive(ctx, func() error { close(entered); <-release; return nil })
+		}()
+		<-entered
+		winner := ev(execution.EventProgress)
+		won := make(chan error, 1)
+		go func() {
+			_, err := s.Append(ctx, []execution.Event{winner}, store.AppendOptions{})
+			won <- err
+		}()
+		waitQueued(t, s, 1, "the winner to queue")
+		// Each loser reads at once what it was refused against.
+		seen := make(chan string, losers)
+		for range losers {
+			go func() { seen <- appendAndRead(ctx, s, ev(execution.EventProgress), last.Sequence, winner.ID) }()
+		}
+		waitQueued(t, s, 1+losers, "the losers to queue")
+		close(release)
+		for range losers {
+			if problem := <-seen; problem != "" {
+				t.Errorf("round %d: %s", round, problem)
+			}
+		}
+		if err := <-won; err != nil {
+			t.Fatalf("round %d: winner: %v", round, err)
+		}
+		if err := <-held; err != nil {
+			t.Fatalf("round %d: exclusive: %v", round, err)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// appendAndRead appends ev expecting sequence expect, which the winner's
+// append makes stale, and reads the latest event as soon as it is refused.
+// It returns what went wrong, or "".
+func appendAndRead(ctx context.Context, s *Store, ev execution.Event, expect uint64, winner uuid.UUID) string {
+	_, err := s.Append(ctx, []execution.Event{ev}, store.ExpectSequence(expect))
+	if !errors.Is(err, store.ErrConflict) {
+		return fmt.Sprintf("a loser got %v, want ErrConflict", err)
+	}
+	now, err := s.LatestEvent(ctx, ev.ExecutionID)
+	if err != nil {
+		return fmt.Sprintf("LatestEvent: %v", err)
+	}
+	if now.ID != winner {
+		return fmt.Sprintf("refused with a conflict, a loser then reads %s at %d, not the winner that caused the conflict: the refusal was answered before the commit",
+			now.EventType, now.Sequence)
+	}
+	return ""
+}
+
+// waitQueued waits until n requests wait in the writer's queue.
+func waitQueued(t *testing.T, s *Store, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(s.queue) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
 	}
 }
