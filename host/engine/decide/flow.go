@@ -364,6 +364,9 @@ func (d *pass) conclude() {
 		d.finishCompleted()
 		return
 	}
+	if d.ctx.Err() != nil {
+		return // a CEL evaluation was cut short: nothing is known to be stuck
+	}
 	d.emit(Finish{State: execution.StateFailed, Payload: Ended{Reason: d.stuckReason(), Code: CodeStuck}})
 }
 

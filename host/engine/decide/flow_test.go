@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -437,5 +438,34 @@ func dagScenarios() []scenario {
 			reason: `node "slow" failed: node "slow": timed out: not finished within its timeout of 1m30s`,
 			runs:   map[string][]string{"slow": {"1=failed"}},
 		},
+	}
+}
+
+// TestCutShortDecisionDoesNotEnd: a decision whose CEL evaluation is cut
+// short by its context (the host shutting down) leaves the edge undecided
+// and records nothing — above all not the end of a flow that merely could
+// not be decided this time.
+func TestCutShortDecisionDoesNotEnd(t *testing.T) {
+	f := newDef(t, "cut")
+	a := f.node("a", nil, []string{"x"})
+	b := f.node("b", nil, nil)
+	f.edge(uuid.Nil, a, nil)
+	f.edge(a, b, cel("outputs.x.all(i, i >= 0)")) // long enough for CEL to check its context
+	p := f.plan()
+	v := NewView(p, tid("x"), nil)
+	v.Started = true
+	list := make([]any, 1000)
+	for i := range list {
+		list[i] = i
+	}
+	v.Add(&Block{ID: tid("a1"), Node: 0, Iteration: 1, Index: -1, Attempt: 1, Order: 1,
+		State: execution.StateCompleted, Outputs: map[string]any{"x": list}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := Flow(ctx, p, v, time.Now()); len(got) != 0 {
+		t.Errorf("a decision cut short asked for %v, want nothing", describe(got))
+	}
+	if got := Flow(context.Background(), p, v, time.Now()); len(got) != 2 {
+		t.Errorf("the same decision, not cut short = %v, want the decision and b's creation", describe(got))
 	}
 }
