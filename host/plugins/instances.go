@@ -32,6 +32,47 @@ type Restart struct {
 	Live   Instance
 }
 
+// acquire returns the plugin's running process for one call, launching it
+// if need be, and counts the call as in flight on it until done is
+// called. The count is taken under the lock the exit watcher clears the
+// process under, so a process's restart is handled only once every call
+// that reached it has ended (see notifyRestart).
+func (m *Manager) acquire(ctx context.Context, name string) (inst *instance, done func(), err error) {
+	p := m.procs[name]
+	for {
+		inst, err := m.instance(ctx, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.mu.Lock()
+		if p.cur == inst {
+			inst.calls.Add(1)
+			p.mu.Unlock()
+			return inst, inst.calls.Done, nil
+		}
+		p.mu.Unlock() // it died just now: take the next process
+	}
+}
+
+// callsEnded waits, up to limit, for the calls in flight on a dead process
+// to return, and reports whether they did.
+func (inst *instance) callsEnded(ctx context.Context, limit time.Duration) bool {
+	ended := make(chan struct{})
+	go func() {
+		inst.calls.Wait()
+		close(ended)
+	}()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case <-ended:
+		return true
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
 // IsLive reports whether instanceID names the running process of plugin.
 func (m *Manager) IsLive(plugin, instanceID string) bool {
 	p, ok := m.procs[plugin]

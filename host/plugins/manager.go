@@ -161,6 +161,8 @@ type instance struct {
 
 	storesMu sync.Mutex
 	stores   map[store.EventStore]*stampingStore // see storeFor
+
+	calls sync.WaitGroup // calls in flight on this process (see acquire)
 }
 
 // Adapter returns the plugin as an sdk.Adapter. The value stays valid
@@ -348,7 +350,7 @@ func (m *Manager) watch(p *proc, inst *instance) {
 	}
 	m.log.Error("plugin exited unexpectedly", "plugin", p.spec.Name, "pid", inst.runner.ID(),
 		"instance", inst.id.ID, "reason", p.lastExit, "quick_crashes_in_a_row", crashes)
-	m.restart(p, crashes, inst.id)
+	m.restart(p, crashes, inst)
 }
 
 // restartDelay is the wait before relaunching a plugin after its n-th quick
@@ -376,7 +378,7 @@ func exitReason(err error) string {
 // restarted at once; one that keeps crashing soon after its start, or
 // fails to launch, waits longer each time (doubling, up to
 // RestartBackoffMax).
-func (m *Manager) restart(p *proc, quickCrashes int, dead Instance) {
+func (m *Manager) restart(p *proc, quickCrashes int, dead *instance) {
 	delay := restartDelay(quickCrashes, m.opts.RestartBackoff, m.opts.RestartBackoffMax)
 	first := quickCrashes == 0
 	for {
@@ -400,17 +402,21 @@ func (m *Manager) restart(p *proc, quickCrashes int, dead Instance) {
 		p.mu.Lock()
 		p.restarts++
 		p.mu.Unlock()
-		m.notifyRestart(p, Restart{Plugin: p.spec.Name, Dead: dead, Live: live.id})
+		m.notifyRestart(p, dead, live)
 		return
 	}
 }
 
 // notifyRestart calls OnRestart in its own goroutine, after the calls for
-// the plugin's earlier crashes have returned.
-func (m *Manager) notifyRestart(p *proc, r Restart) {
+// the plugin's earlier crashes have returned and the calls that were made
+// on the dead process have ended (they fail at once, the connection being
+// gone): a block one of them was handing over is then in the hand record
+// when the engine reads it.
+func (m *Manager) notifyRestart(p *proc, dead, live *instance) {
 	if m.opts.OnRestart == nil {
 		return
 	}
+	r := Restart{Plugin: p.spec.Name, Dead: dead.id, Live: live.id}
 	p.mu.Lock()
 	previous := p.lastRestart
 	done := make(chan struct{})
@@ -426,6 +432,10 @@ func (m *Manager) notifyRestart(p *proc, r Restart) {
 			case <-m.ctx.Done():
 				return
 			}
+		}
+		if !dead.callsEnded(m.ctx, m.opts.StartTimeout) && m.ctx.Err() == nil {
+			m.log.Warn("calls to a dead plugin process have not returned; resuming its blocks anyway",
+				"plugin", r.Plugin, "dead_instance", r.Dead.ID)
 		}
 		if err := m.opts.OnRestart(m.ctx, r); err != nil && m.ctx.Err() == nil {
 			m.log.Error("resuming the blocks of a restarted plugin", "plugin", r.Plugin, "dead_instance", r.Dead.ID, "error", err)

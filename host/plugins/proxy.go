@@ -35,10 +35,11 @@ func (p *proxy) call(ctx context.Context, what string, f func(*instance) error) 
 // refused, while alive, is taken out again (the engine fails the block or
 // keeps it where it was).
 func (p *proxy) callFor(ctx context.Context, what string, block uuid.UUID, f func(*instance) error) (*instance, error) {
-	inst, err := p.m.instance(ctx, p.name)
+	inst, done, err := p.m.acquire(ctx, p.name)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	hands := &p.m.procs[p.name].hands
 	if block != uuid.Nil {
 		hands.hand(block, inst.id.ID)
