@@ -47,6 +47,11 @@ func (s *Store) CollectGarbage(ctx context.Context) (int, error) {
 func (s *Store) collect(stop func() bool) (int, error) {
 	n := 0
 	for !stop() {
+		// A rewrite writes a new value-log file first: on a nearly full
+		// disk that is the write that would end in SIGBUS.
+		if err := s.checkSpace(uint64(s.opts.ValueLogFileSize)); err != nil {
+			return n, fmt.Errorf("value-log gc in %s: %w", s.dir, err)
+		}
 		err := s.db.RunValueLogGC(s.opts.GCDiscardRatio)
 		switch {
 		case err == nil:
