@@ -43,9 +43,25 @@
 // values; see Options for what an operator may tune, and
 // docs/operations.md for what a million events cost.
 //
+// # Damage and full disks
+//
+// Every stored event ends with a CRC-32C of its bytes (codec.go), checked
+// on every read: damage is store.ErrCorrupt naming the execution and
+// sequence, never an event. Before Badger may touch a directory, Open
+// checks it without changing anything (opencheck.go): Badger deletes
+// tables its MANIFEST does not list and cuts log files at the first entry
+// it cannot read, which after damage — not after a crash — discards
+// acknowledged events, so Open refuses, naming the file. Panics inside
+// Badger while it reads are recovered at the store boundary. Free space is
+// checked before every commit (freespace.go): below Options.MinFreeSpace
+// appends fail with store.ErrNoSpace instead of Badger writing into an
+// mmap'd file the disk cannot back (SIGBUS).
+//
 // # Checking
 //
 // Verify checks a snapshot of the whole store: streams against the append
-// rules and every index against the streams. Backup and Restore copy a
-// store through Badger's stream backup.
+// rules and every index against the streams. CheckFiles runs Open's file
+// checks alone. Backup writes Badger's stream backup in an envelope with a
+// checksum; CheckBackup checks a whole backup, and RestoreDir restores one
+// into a temporary directory renamed into place only when complete.
 package badger
