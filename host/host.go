@@ -19,6 +19,7 @@ import (
 	"github.com/openoma/openoma/host/engine"
 	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/router"
+	"github.com/openoma/openoma/host/schedule"
 	"github.com/openoma/openoma/host/tasks"
 	"github.com/openoma/openoma/host/tracing"
 	"github.com/openoma/openoma/sdk"
@@ -38,6 +39,9 @@ type Host struct {
 	tasks   *tasks.Service
 	// builtins are the adapters the host serves itself (timers, signals).
 	builtins *builtinSet
+	// scheduler fires schedules' ticks while the host runs.
+	scheduler  *schedule.Scheduler
+	background sync.WaitGroup
 
 	runOnce  sync.Once
 	running  atomic.Bool // the engine runs: the host may start work
@@ -231,6 +235,8 @@ func (h *Host) Run(ctx context.Context) error {
 		h.stopRun = cancel
 		h.runErr = make(chan error, 1)
 		go func() { h.runErr <- h.engine.Run(runCtx) }()
+		h.scheduler = schedule.NewScheduler(schedule.NewStore(h.store), h.startScheduled, h.log.Named("schedules"))
+		h.background.Go(func() { h.scheduler.Run(runCtx) })
 	})
 	if !started {
 		return errors.New("host already started")
@@ -251,6 +257,7 @@ func (h *Host) Close() error {
 			if err := <-h.runErr; err != nil {
 				errs = append(errs, fmt.Errorf("engine: %w", err))
 			}
+			h.background.Wait() // the scheduler: before the store closes
 		}
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if h.builtins != nil {

@@ -62,6 +62,7 @@ holds the data directory.`,
 		newDefinitionsCommand(g),
 		newLogsCommand(g),
 		newSignalCommand(g),
+		newScheduleCommand(g),
 	)
 	root.Version = readBuildInfo().String()
 	root.SetVersionTemplate("{{.Version}}\n")

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/schedule"
 )
 
 // fakeBackend is an in-memory Backend whose executions finish after a set
@@ -115,6 +116,13 @@ func (f *fakeBackend) Signal(_ context.Context, id uuid.UUID, name string, outpu
 	}
 	f.signalled = append(f.signalled, fmt.Sprintf("%s %s %v by %s", id, name, outputs, by.User))
 	return uuid.New(), nil
+}
+
+func (f *fakeBackend) Schedule(_ context.Context, req ScheduleRequest, by Caller) ([]schedule.Schedule, error) {
+	if req.Verb == ScheduleShow && req.Spec.Name == "nope" {
+		return nil, fmt.Errorf("schedule %q: %w", req.Spec.Name, ErrNotFound)
+	}
+	return []schedule.Schedule{{ID: uuid.New(), Spec: req.Spec, Next: time.Unix(1700000000, 0).UTC()}}, nil
 }
 
 func (f *fakeBackend) Backup(_ context.Context, w io.Writer) error {
@@ -346,5 +354,25 @@ func TestSignalCarriesOutputsAndCaller(t *testing.T) {
 	defer f.mu.Unlock()
 	if len(f.signalled) != 1 || !strings.Contains(f.signalled[0], "deployed map[url:https://x] by ") || strings.HasSuffix(f.signalled[0], "by ") {
 		t.Errorf("backend saw %v", f.signalled)
+	}
+}
+
+// A schedule's spec and times cross the wire intact.
+func TestScheduleRoundTrip(t *testing.T) {
+	_, c := serve(t, newFake())
+	ctx := context.Background()
+	spec := schedule.Spec{Name: "sprint", Flow: "Sprint@1", Every: 14 * 24 * time.Hour, CatchUp: schedule.CatchUpOne,
+		Inputs: map[string]any{"team": "ops", "n": 2.0}}
+	got, err := c.Schedule(ctx, ScheduleRequest{Verb: ScheduleCreate, Spec: spec})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%v, %v", got, err)
+	}
+	g := got[0]
+	if g.Spec.Name != spec.Name || g.Spec.Every != spec.Every || g.Spec.CatchUp != spec.CatchUp || g.Spec.Inputs["team"] != "ops" ||
+		!g.Next.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("round trip: %+v", g)
+	}
+	if _, err := c.Schedule(ctx, ScheduleRequest{Verb: ScheduleShow, Spec: schedule.Spec{Name: "nope"}}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown schedule: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/schedule"
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control/controlpb"
 	"github.com/openoma/openoma/host/identity"
@@ -43,6 +44,9 @@ type Backend interface {
 	// Signal records a signal for the block of a running flow execution
 	// that waits for name, and returns the signal event's id.
 	Signal(ctx context.Context, id uuid.UUID, name string, outputs map[string]any, by Caller) (uuid.UUID, error)
+	// Schedule performs one schedule verb and returns the schedules it
+	// concerns (none for delete).
+	Schedule(ctx context.Context, req ScheduleRequest, by Caller) ([]schedule.Schedule, error)
 	Plugins(ctx context.Context) (any, error)
 	// Task handles the manual plugin's task verbs; request and response
 	// are JSON.

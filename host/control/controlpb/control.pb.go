@@ -28,6 +28,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ScheduleVerb int32
+
+const (
+	ScheduleVerb_SCHEDULE_VERB_UNSPECIFIED ScheduleVerb = 0
+	ScheduleVerb_SCHEDULE_VERB_LIST        ScheduleVerb = 1
+	ScheduleVerb_SCHEDULE_VERB_SHOW        ScheduleVerb = 2
+	ScheduleVerb_SCHEDULE_VERB_CREATE      ScheduleVerb = 3
+	ScheduleVerb_SCHEDULE_VERB_PAUSE       ScheduleVerb = 4
+	ScheduleVerb_SCHEDULE_VERB_RESUME      ScheduleVerb = 5
+	ScheduleVerb_SCHEDULE_VERB_DELETE      ScheduleVerb = 6
+)
+
+// Enum value maps for ScheduleVerb.
+var (
+	ScheduleVerb_name = map[int32]string{
+		0: "SCHEDULE_VERB_UNSPECIFIED",
+		1: "SCHEDULE_VERB_LIST",
+		2: "SCHEDULE_VERB_SHOW",
+		3: "SCHEDULE_VERB_CREATE",
+		4: "SCHEDULE_VERB_PAUSE",
+		5: "SCHEDULE_VERB_RESUME",
+		6: "SCHEDULE_VERB_DELETE",
+	}
+	ScheduleVerb_value = map[string]int32{
+		"SCHEDULE_VERB_UNSPECIFIED": 0,
+		"SCHEDULE_VERB_LIST":        1,
+		"SCHEDULE_VERB_SHOW":        2,
+		"SCHEDULE_VERB_CREATE":      3,
+		"SCHEDULE_VERB_PAUSE":       4,
+		"SCHEDULE_VERB_RESUME":      5,
+		"SCHEDULE_VERB_DELETE":      6,
+	}
+)
+
+func (x ScheduleVerb) Enum() *ScheduleVerb {
+	p := new(ScheduleVerb)
+	*p = x
+	return p
+}
+
+func (x ScheduleVerb) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ScheduleVerb) Descriptor() protoreflect.EnumDescriptor {
+	return file_control_proto_enumTypes[0].Descriptor()
+}
+
+func (ScheduleVerb) Type() protoreflect.EnumType {
+	return &file_control_proto_enumTypes[0]
+}
+
+func (x ScheduleVerb) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ScheduleVerb.Descriptor instead.
+func (ScheduleVerb) EnumDescriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{0}
+}
+
 type BackupRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -782,6 +843,330 @@ func (x *SignalResponse) GetSignalId() string {
 	return ""
 }
 
+type ScheduleSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Flow          string                 `protobuf:"bytes,2,opt,name=flow,proto3" json:"flow,omitempty"`
+	EveryNs       int64                  `protobuf:"varint,3,opt,name=every_ns,json=everyNs,proto3" json:"every_ns,omitempty"`
+	Cron          string                 `protobuf:"bytes,4,opt,name=cron,proto3" json:"cron,omitempty"`
+	InputsJson    []byte                 `protobuf:"bytes,5,opt,name=inputs_json,json=inputsJson,proto3" json:"inputs_json,omitempty"`
+	CatchUp       string                 `protobuf:"bytes,6,opt,name=catch_up,json=catchUp,proto3" json:"catch_up,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScheduleSpec) Reset() {
+	*x = ScheduleSpec{}
+	mi := &file_control_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduleSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduleSpec) ProtoMessage() {}
+
+func (x *ScheduleSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduleSpec.ProtoReflect.Descriptor instead.
+func (*ScheduleSpec) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ScheduleSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ScheduleSpec) GetFlow() string {
+	if x != nil {
+		return x.Flow
+	}
+	return ""
+}
+
+func (x *ScheduleSpec) GetEveryNs() int64 {
+	if x != nil {
+		return x.EveryNs
+	}
+	return 0
+}
+
+func (x *ScheduleSpec) GetCron() string {
+	if x != nil {
+		return x.Cron
+	}
+	return ""
+}
+
+func (x *ScheduleSpec) GetInputsJson() []byte {
+	if x != nil {
+		return x.InputsJson
+	}
+	return nil
+}
+
+func (x *ScheduleSpec) GetCatchUp() string {
+	if x != nil {
+		return x.CatchUp
+	}
+	return ""
+}
+
+type ScheduleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Verb          ScheduleVerb           `protobuf:"varint,1,opt,name=verb,proto3,enum=openoma.control.v1.ScheduleVerb" json:"verb,omitempty"`
+	Spec          *ScheduleSpec          `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"` // name alone for show, pause, resume, delete
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScheduleRequest) Reset() {
+	*x = ScheduleRequest{}
+	mi := &file_control_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduleRequest) ProtoMessage() {}
+
+func (x *ScheduleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduleRequest.ProtoReflect.Descriptor instead.
+func (*ScheduleRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ScheduleRequest) GetVerb() ScheduleVerb {
+	if x != nil {
+		return x.Verb
+	}
+	return ScheduleVerb_SCHEDULE_VERB_UNSPECIFIED
+}
+
+func (x *ScheduleRequest) GetSpec() *ScheduleSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+type FiredTick struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TickUnixNano  int64                  `protobuf:"varint,1,opt,name=tick_unix_nano,json=tickUnixNano,proto3" json:"tick_unix_nano,omitempty"`
+	ExecutionId   string                 `protobuf:"bytes,2,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FiredTick) Reset() {
+	*x = FiredTick{}
+	mi := &file_control_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FiredTick) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FiredTick) ProtoMessage() {}
+
+func (x *FiredTick) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FiredTick.ProtoReflect.Descriptor instead.
+func (*FiredTick) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *FiredTick) GetTickUnixNano() int64 {
+	if x != nil {
+		return x.TickUnixNano
+	}
+	return 0
+}
+
+func (x *FiredTick) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *FiredTick) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+type ScheduleInfo struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Spec            *ScheduleSpec          `protobuf:"bytes,2,opt,name=spec,proto3" json:"spec,omitempty"`
+	Paused          bool                   `protobuf:"varint,3,opt,name=paused,proto3" json:"paused,omitempty"`
+	CreatedUnixNano int64                  `protobuf:"varint,4,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	NextUnixNano    int64                  `protobuf:"varint,5,opt,name=next_unix_nano,json=nextUnixNano,proto3" json:"next_unix_nano,omitempty"` // 0: none
+	Fired           []*FiredTick           `protobuf:"bytes,6,rep,name=fired,proto3" json:"fired,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ScheduleInfo) Reset() {
+	*x = ScheduleInfo{}
+	mi := &file_control_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduleInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduleInfo) ProtoMessage() {}
+
+func (x *ScheduleInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduleInfo.ProtoReflect.Descriptor instead.
+func (*ScheduleInfo) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ScheduleInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ScheduleInfo) GetSpec() *ScheduleSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *ScheduleInfo) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *ScheduleInfo) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
+func (x *ScheduleInfo) GetNextUnixNano() int64 {
+	if x != nil {
+		return x.NextUnixNano
+	}
+	return 0
+}
+
+func (x *ScheduleInfo) GetFired() []*FiredTick {
+	if x != nil {
+		return x.Fired
+	}
+	return nil
+}
+
+type ScheduleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Schedules     []*ScheduleInfo        `protobuf:"bytes,1,rep,name=schedules,proto3" json:"schedules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScheduleResponse) Reset() {
+	*x = ScheduleResponse{}
+	mi := &file_control_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScheduleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScheduleResponse) ProtoMessage() {}
+
+func (x *ScheduleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScheduleResponse.ProtoReflect.Descriptor instead.
+func (*ScheduleResponse) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ScheduleResponse) GetSchedules() []*ScheduleInfo {
+	if x != nil {
+		return x.Schedules
+	}
+	return nil
+}
+
 var File_control_proto protoreflect.FileDescriptor
 
 const file_control_proto_rawDesc = "" +
@@ -831,13 +1216,46 @@ const file_control_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
 	"\foutputs_json\x18\x03 \x01(\fR\voutputsJson\"-\n" +
 	"\x0eSignalResponse\x12\x1b\n" +
-	"\tsignal_id\x18\x01 \x01(\tR\bsignalId2\x87\x05\n" +
+	"\tsignal_id\x18\x01 \x01(\tR\bsignalId\"\xa1\x01\n" +
+	"\fScheduleSpec\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04flow\x18\x02 \x01(\tR\x04flow\x12\x19\n" +
+	"\bevery_ns\x18\x03 \x01(\x03R\aeveryNs\x12\x12\n" +
+	"\x04cron\x18\x04 \x01(\tR\x04cron\x12\x1f\n" +
+	"\vinputs_json\x18\x05 \x01(\fR\n" +
+	"inputsJson\x12\x19\n" +
+	"\bcatch_up\x18\x06 \x01(\tR\acatchUp\"}\n" +
+	"\x0fScheduleRequest\x124\n" +
+	"\x04verb\x18\x01 \x01(\x0e2 .openoma.control.v1.ScheduleVerbR\x04verb\x124\n" +
+	"\x04spec\x18\x02 \x01(\v2 .openoma.control.v1.ScheduleSpecR\x04spec\"j\n" +
+	"\tFiredTick\x12$\n" +
+	"\x0etick_unix_nano\x18\x01 \x01(\x03R\ftickUnixNano\x12!\n" +
+	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\"\xf3\x01\n" +
+	"\fScheduleInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x124\n" +
+	"\x04spec\x18\x02 \x01(\v2 .openoma.control.v1.ScheduleSpecR\x04spec\x12\x16\n" +
+	"\x06paused\x18\x03 \x01(\bR\x06paused\x12*\n" +
+	"\x11created_unix_nano\x18\x04 \x01(\x03R\x0fcreatedUnixNano\x12$\n" +
+	"\x0enext_unix_nano\x18\x05 \x01(\x03R\fnextUnixNano\x123\n" +
+	"\x05fired\x18\x06 \x03(\v2\x1d.openoma.control.v1.FiredTickR\x05fired\"R\n" +
+	"\x10ScheduleResponse\x12>\n" +
+	"\tschedules\x18\x01 \x03(\v2 .openoma.control.v1.ScheduleInfoR\tschedules*\xc4\x01\n" +
+	"\fScheduleVerb\x12\x1d\n" +
+	"\x19SCHEDULE_VERB_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12SCHEDULE_VERB_LIST\x10\x01\x12\x16\n" +
+	"\x12SCHEDULE_VERB_SHOW\x10\x02\x12\x18\n" +
+	"\x14SCHEDULE_VERB_CREATE\x10\x03\x12\x17\n" +
+	"\x13SCHEDULE_VERB_PAUSE\x10\x04\x12\x18\n" +
+	"\x14SCHEDULE_VERB_RESUME\x10\x05\x12\x18\n" +
+	"\x14SCHEDULE_VERB_DELETE\x10\x062\xde\x05\n" +
 	"\aControl\x12J\n" +
 	"\x03Run\x12\x1e.openoma.control.v1.RunRequest\x1a!.openoma.control.v1.ReportMessage0\x01\x12N\n" +
 	"\x06Status\x12!.openoma.control.v1.StatusRequest\x1a!.openoma.control.v1.ReportMessage\x12O\n" +
 	"\x06Events\x12!.openoma.control.v1.EventsRequest\x1a .openoma.control.v1.EventMessage0\x01\x12O\n" +
 	"\x06Cancel\x12!.openoma.control.v1.CancelRequest\x1a\".openoma.control.v1.CancelResponse\x12O\n" +
-	"\x06Signal\x12!.openoma.control.v1.SignalRequest\x1a\".openoma.control.v1.SignalResponse\x12R\n" +
+	"\x06Signal\x12!.openoma.control.v1.SignalRequest\x1a\".openoma.control.v1.SignalResponse\x12U\n" +
+	"\bSchedule\x12#.openoma.control.v1.ScheduleRequest\x1a$.openoma.control.v1.ScheduleResponse\x12R\n" +
 	"\aPlugins\x12\".openoma.control.v1.PluginsRequest\x1a#.openoma.control.v1.PluginsResponse\x12I\n" +
 	"\x04Task\x12\x1f.openoma.control.v1.TaskRequest\x1a .openoma.control.v1.TaskResponse\x12N\n" +
 	"\x06Backup\x12!.openoma.control.v1.BackupRequest\x1a\x1f.openoma.control.v1.BackupChunk0\x01B3Z1github.com/openoma/openoma/host/control/controlpbb\x06proto3"
@@ -854,46 +1272,60 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_control_proto_goTypes = []any{
-	(*BackupRequest)(nil),   // 0: openoma.control.v1.BackupRequest
-	(*BackupChunk)(nil),     // 1: openoma.control.v1.BackupChunk
-	(*RunRequest)(nil),      // 2: openoma.control.v1.RunRequest
-	(*ReportMessage)(nil),   // 3: openoma.control.v1.ReportMessage
-	(*StatusRequest)(nil),   // 4: openoma.control.v1.StatusRequest
-	(*EventsRequest)(nil),   // 5: openoma.control.v1.EventsRequest
-	(*EventMessage)(nil),    // 6: openoma.control.v1.EventMessage
-	(*CancelRequest)(nil),   // 7: openoma.control.v1.CancelRequest
-	(*CancelResponse)(nil),  // 8: openoma.control.v1.CancelResponse
-	(*PluginsRequest)(nil),  // 9: openoma.control.v1.PluginsRequest
-	(*PluginsResponse)(nil), // 10: openoma.control.v1.PluginsResponse
-	(*TaskRequest)(nil),     // 11: openoma.control.v1.TaskRequest
-	(*TaskResponse)(nil),    // 12: openoma.control.v1.TaskResponse
-	(*SignalRequest)(nil),   // 13: openoma.control.v1.SignalRequest
-	(*SignalResponse)(nil),  // 14: openoma.control.v1.SignalResponse
+	(ScheduleVerb)(0),        // 0: openoma.control.v1.ScheduleVerb
+	(*BackupRequest)(nil),    // 1: openoma.control.v1.BackupRequest
+	(*BackupChunk)(nil),      // 2: openoma.control.v1.BackupChunk
+	(*RunRequest)(nil),       // 3: openoma.control.v1.RunRequest
+	(*ReportMessage)(nil),    // 4: openoma.control.v1.ReportMessage
+	(*StatusRequest)(nil),    // 5: openoma.control.v1.StatusRequest
+	(*EventsRequest)(nil),    // 6: openoma.control.v1.EventsRequest
+	(*EventMessage)(nil),     // 7: openoma.control.v1.EventMessage
+	(*CancelRequest)(nil),    // 8: openoma.control.v1.CancelRequest
+	(*CancelResponse)(nil),   // 9: openoma.control.v1.CancelResponse
+	(*PluginsRequest)(nil),   // 10: openoma.control.v1.PluginsRequest
+	(*PluginsResponse)(nil),  // 11: openoma.control.v1.PluginsResponse
+	(*TaskRequest)(nil),      // 12: openoma.control.v1.TaskRequest
+	(*TaskResponse)(nil),     // 13: openoma.control.v1.TaskResponse
+	(*SignalRequest)(nil),    // 14: openoma.control.v1.SignalRequest
+	(*SignalResponse)(nil),   // 15: openoma.control.v1.SignalResponse
+	(*ScheduleSpec)(nil),     // 16: openoma.control.v1.ScheduleSpec
+	(*ScheduleRequest)(nil),  // 17: openoma.control.v1.ScheduleRequest
+	(*FiredTick)(nil),        // 18: openoma.control.v1.FiredTick
+	(*ScheduleInfo)(nil),     // 19: openoma.control.v1.ScheduleInfo
+	(*ScheduleResponse)(nil), // 20: openoma.control.v1.ScheduleResponse
 }
 var file_control_proto_depIdxs = []int32{
-	2,  // 0: openoma.control.v1.Control.Run:input_type -> openoma.control.v1.RunRequest
-	4,  // 1: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
-	5,  // 2: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
-	7,  // 3: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
-	13, // 4: openoma.control.v1.Control.Signal:input_type -> openoma.control.v1.SignalRequest
-	9,  // 5: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
-	11, // 6: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
-	0,  // 7: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
-	3,  // 8: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
-	3,  // 9: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
-	6,  // 10: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
-	8,  // 11: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
-	14, // 12: openoma.control.v1.Control.Signal:output_type -> openoma.control.v1.SignalResponse
-	10, // 13: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
-	12, // 14: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
-	1,  // 15: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
-	8,  // [8:16] is the sub-list for method output_type
-	0,  // [0:8] is the sub-list for method input_type
-	0,  // [0:0] is the sub-list for extension type_name
-	0,  // [0:0] is the sub-list for extension extendee
-	0,  // [0:0] is the sub-list for field type_name
+	0,  // 0: openoma.control.v1.ScheduleRequest.verb:type_name -> openoma.control.v1.ScheduleVerb
+	16, // 1: openoma.control.v1.ScheduleRequest.spec:type_name -> openoma.control.v1.ScheduleSpec
+	16, // 2: openoma.control.v1.ScheduleInfo.spec:type_name -> openoma.control.v1.ScheduleSpec
+	18, // 3: openoma.control.v1.ScheduleInfo.fired:type_name -> openoma.control.v1.FiredTick
+	19, // 4: openoma.control.v1.ScheduleResponse.schedules:type_name -> openoma.control.v1.ScheduleInfo
+	3,  // 5: openoma.control.v1.Control.Run:input_type -> openoma.control.v1.RunRequest
+	5,  // 6: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
+	6,  // 7: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
+	8,  // 8: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
+	14, // 9: openoma.control.v1.Control.Signal:input_type -> openoma.control.v1.SignalRequest
+	17, // 10: openoma.control.v1.Control.Schedule:input_type -> openoma.control.v1.ScheduleRequest
+	10, // 11: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
+	12, // 12: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
+	1,  // 13: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
+	4,  // 14: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
+	4,  // 15: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
+	7,  // 16: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
+	9,  // 17: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
+	15, // 18: openoma.control.v1.Control.Signal:output_type -> openoma.control.v1.SignalResponse
+	20, // 19: openoma.control.v1.Control.Schedule:output_type -> openoma.control.v1.ScheduleResponse
+	11, // 20: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
+	13, // 21: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
+	2,  // 22: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
+	14, // [14:23] is the sub-list for method output_type
+	5,  // [5:14] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_control_proto_init() }
@@ -906,13 +1338,14 @@ func file_control_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   15,
+			NumEnums:      1,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_control_proto_goTypes,
 		DependencyIndexes: file_control_proto_depIdxs,
+		EnumInfos:         file_control_proto_enumTypes,
 		MessageInfos:      file_control_proto_msgTypes,
 	}.Build()
 	File_control_proto = out.File

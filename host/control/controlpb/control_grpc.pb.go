@@ -26,14 +26,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Control_Run_FullMethodName     = "/openoma.control.v1.Control/Run"
-	Control_Status_FullMethodName  = "/openoma.control.v1.Control/Status"
-	Control_Events_FullMethodName  = "/openoma.control.v1.Control/Events"
-	Control_Cancel_FullMethodName  = "/openoma.control.v1.Control/Cancel"
-	Control_Signal_FullMethodName  = "/openoma.control.v1.Control/Signal"
-	Control_Plugins_FullMethodName = "/openoma.control.v1.Control/Plugins"
-	Control_Task_FullMethodName    = "/openoma.control.v1.Control/Task"
-	Control_Backup_FullMethodName  = "/openoma.control.v1.Control/Backup"
+	Control_Run_FullMethodName      = "/openoma.control.v1.Control/Run"
+	Control_Status_FullMethodName   = "/openoma.control.v1.Control/Status"
+	Control_Events_FullMethodName   = "/openoma.control.v1.Control/Events"
+	Control_Cancel_FullMethodName   = "/openoma.control.v1.Control/Cancel"
+	Control_Signal_FullMethodName   = "/openoma.control.v1.Control/Signal"
+	Control_Schedule_FullMethodName = "/openoma.control.v1.Control/Schedule"
+	Control_Plugins_FullMethodName  = "/openoma.control.v1.Control/Plugins"
+	Control_Task_FullMethodName     = "/openoma.control.v1.Control/Task"
+	Control_Backup_FullMethodName   = "/openoma.control.v1.Control/Backup"
 )
 
 // ControlClient is the client API for Control service.
@@ -54,6 +55,8 @@ type ControlClient interface {
 	// for it, on a running flow execution (or the flow of a block
 	// execution), as the caller.
 	Signal(ctx context.Context, in *SignalRequest, opts ...grpc.CallOption) (*SignalResponse, error)
+	// Schedule creates, lists, shows, pauses, resumes or deletes schedules.
+	Schedule(ctx context.Context, in *ScheduleRequest, opts ...grpc.CallOption) (*ScheduleResponse, error)
 	Plugins(ctx context.Context, in *PluginsRequest, opts ...grpc.CallOption) (*PluginsResponse, error)
 	// Tasks is the human-work API of the manual plugin (list, show, claim,
 	// complete, fail), one JSON request and response.
@@ -139,6 +142,16 @@ func (c *controlClient) Signal(ctx context.Context, in *SignalRequest, opts ...g
 	return out, nil
 }
 
+func (c *controlClient) Schedule(ctx context.Context, in *ScheduleRequest, opts ...grpc.CallOption) (*ScheduleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScheduleResponse)
+	err := c.cc.Invoke(ctx, Control_Schedule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *controlClient) Plugins(ctx context.Context, in *PluginsRequest, opts ...grpc.CallOption) (*PluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(PluginsResponse)
@@ -196,6 +209,8 @@ type ControlServer interface {
 	// for it, on a running flow execution (or the flow of a block
 	// execution), as the caller.
 	Signal(context.Context, *SignalRequest) (*SignalResponse, error)
+	// Schedule creates, lists, shows, pauses, resumes or deletes schedules.
+	Schedule(context.Context, *ScheduleRequest) (*ScheduleResponse, error)
 	Plugins(context.Context, *PluginsRequest) (*PluginsResponse, error)
 	// Tasks is the human-work API of the manual plugin (list, show, claim,
 	// complete, fail), one JSON request and response.
@@ -227,6 +242,9 @@ func (UnimplementedControlServer) Cancel(context.Context, *CancelRequest) (*Canc
 }
 func (UnimplementedControlServer) Signal(context.Context, *SignalRequest) (*SignalResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Signal not implemented")
+}
+func (UnimplementedControlServer) Schedule(context.Context, *ScheduleRequest) (*ScheduleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Schedule not implemented")
 }
 func (UnimplementedControlServer) Plugins(context.Context, *PluginsRequest) (*PluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Plugins not implemented")
@@ -334,6 +352,24 @@ func _Control_Signal_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Control_Schedule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScheduleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ControlServer).Schedule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Control_Schedule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ControlServer).Schedule(ctx, req.(*ScheduleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Control_Plugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(PluginsRequest)
 	if err := dec(in); err != nil {
@@ -399,6 +435,10 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Signal",
 			Handler:    _Control_Signal_Handler,
+		},
+		{
+			MethodName: "Schedule",
+			Handler:    _Control_Schedule_Handler,
 		},
 		{
 			MethodName: "Plugins",
