@@ -108,4 +108,3 @@ func scheduleErr(err error) error {
 	}
 	return err
 }
-

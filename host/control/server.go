@@ -17,10 +17,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/openoma/openoma/execution"
-	"github.com/openoma/openoma/host/schedule"
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control/controlpb"
 	"github.com/openoma/openoma/host/identity"
+	"github.com/openoma/openoma/host/schedule"
 	"github.com/openoma/openoma/host/tasks"
 )
 

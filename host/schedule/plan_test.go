@@ -113,4 +113,3 @@ func TestSpecCheck(t *testing.T) {
 		}
 	}
 }
-
