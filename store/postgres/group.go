@@ -55,8 +55,12 @@ type leaseRow struct {
 // The head lock is held to the commit, so a transaction that takes
 // positions p+1… starts only after the one that took …p has committed:
 // positions become visible in order, with no gap a reader could skip.
-func (s *Store) groupTx(ctx context.Context, tx pgx.Tx, group []*appendRequest) ([]appendResult, int, error) {
-	g, err := s.readGroup(ctx, tx, group)
+//
+// The transaction's BEGIN travels in the first round trip and its COMMIT
+// in the second, so a group costs two round trips, one of which waits for
+// the WAL flush. On any error the caller rolls back.
+func (s *Store) groupTx(ctx context.Context, conn batcher, group []*appendRequest) ([]appendResult, int, error) {
+	g, err := s.readGroup(ctx, conn, group)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -72,16 +76,20 @@ func (s *Store) groupTx(ctx context.Context, tx pgx.Tx, group []*appendRequest) 
 		results[i] = appendResult{events: evs}
 	}
 	if len(g.accepted) == 0 {
+		// Nothing to write: end the transaction (its locks) all the same.
+		if err := conn.SendBatch(ctx, commitOnly()).Close(); err != nil {
+			return nil, 0, fmt.Errorf("commit: %w", err)
+		}
 		return results, 0, nil
 	}
-	if err := s.writeGroup(ctx, tx, g); err != nil {
+	if err := s.writeGroup(ctx, conn, g); err != nil {
 		return nil, 0, err
 	}
 	return results, len(g.accepted), nil
 }
 
 // readGroup is step 1 of groupTx.
-func (s *Store) readGroup(ctx context.Context, tx pgx.Tx, group []*appendRequest) (*groupState, error) {
+func (s *Store) readGroup(ctx context.Context, conn batcher, group []*appendRequest) (*groupState, error) {
 	var ids, execs, leased []uuid.UUID
 	for _, r := range group {
 		for _, ev := range r.events {
@@ -97,14 +105,18 @@ func (s *Store) readGroup(ctx context.Context, tx pgx.Tx, group []*appendRequest
 		}
 	}
 	var b pgx.Batch
+	b.Queue("BEGIN")
 	b.Queue(s.q.lockHead)
 	b.Queue(s.q.eventsByID, ids)
 	b.Queue(s.q.tails, execs)
 	if len(leased) > 0 {
 		b.Queue(s.q.fences, leased)
 	}
-	br := tx.SendBatch(ctx, &b)
+	br := conn.SendBatch(ctx, &b)
 	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
 	g := &groupState{
 		byID:   map[uuid.UUID]execution.Event{},
 		tails:  map[uuid.UUID]*groupTail{},
@@ -267,7 +279,7 @@ func (g *groupState) checkFence(l store.Lease) error {
 }
 
 // writeGroup is step 3 of groupTx.
-func (s *Store) writeGroup(ctx context.Context, tx pgx.Tx, g *groupState) error {
+func (s *Store) writeGroup(ctx context.Context, conn batcher, g *groupState) error {
 	var b pgx.Batch
 	n := 0
 	// Executions first: events reference them.
@@ -296,8 +308,20 @@ func (s *Store) writeGroup(ctx context.Context, tx pgx.Tx, g *groupState) error 
 	if s.opts.Notify {
 		b.Queue(s.q.notify, s.q.channel)
 	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return fmt.Errorf("write %d events: %w", n, err)
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("write %d events and commit: %w", n, err)
 	}
 	return nil
+}
+
+// batcher is what a group transaction needs of its connection.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+func commitOnly() *pgx.Batch {
+	var b pgx.Batch
+	b.Queue("COMMIT")
+	return &b
 }

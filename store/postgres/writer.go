@@ -4,19 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/store"
 )
 
 // Limits of one group commit: how many appends, and roughly how many
-// events, one transaction carries.
+// events, one transaction carries, and how long it may take before it is
+// given up (a server that stopped answering must not hold every append of
+// the process for longer than a caller would wait).
 const (
 	maxGroupAppends = 256
 	maxGroupEvents  = 2048
+	groupTimeout    = 30 * time.Second
+	rollbackTimeout = 5 * time.Second
 )
 
 // appendRequest is one Append waiting for the writer.
@@ -87,9 +92,11 @@ func (s *Store) commitGroup(ctx context.Context, group []*appendRequest) {
 	}
 	var results []appendResult
 	published := 0
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	defer cancel()
+	err := s.inConnection(ctx, func(conn *pgxpool.Conn) error {
 		var err error
-		results, published, err = s.groupTx(ctx, tx, live)
+		results, published, err = s.groupTx(ctx, conn, live)
 		return err
 	})
 	if err != nil {
@@ -108,6 +115,26 @@ func (s *Store) commitGroup(ctx context.Context, group []*appendRequest) {
 	for i, r := range live {
 		r.done <- results[i]
 	}
+}
+
+// inConnection runs a group transaction on one pooled connection and
+// rolls it back if fn fails. A connection left in an unknown state is not
+// reused: the pool discards a connection released inside a transaction.
+func (s *Store) inConnection(ctx context.Context, fn func(conn *pgxpool.Conn) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if err := fn(conn); err != nil {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+			cancel()
+		}
+		return err
+	}
+	return nil
 }
 
 // groupFailure words a failed group transaction.
