@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/store"
 )
 
 // WorkFunc is a block's work: it returns the outputs (output port → value)
@@ -113,8 +114,38 @@ func (e *Emitter) Run(ctx context.Context, work WorkFunc, opts ...RunOption) err
 			payload: execution.Failure{Code: "output_too_large", Reason: err.Error()}})
 	case errors.Is(err, ErrMissingOutput):
 		return nil // recorded as failed, as intended
+	case err != nil && !anotherWriter(err) && ctx.Err() == nil:
+		// The store refused the outcome itself (too big for it, say):
+		// record that, or the execution would stay running for good.
+		if ferr := e.endBegun(record, step{typ: execution.EventFailed, payload: execution.Failure{
+			Code: "record_failed", Reason: "recording the outputs failed: " + cut(err.Error(), maxReasonBytes)}}); ferr != nil {
+			return fmt.Errorf("%w (and recording that failed: %w)", err, ferr)
+		}
+		return nil
 	}
 	return err
+}
+
+// maxReasonBytes bounds an error's text quoted in a failure reason (a
+// store's error may quote the whole value it refused).
+const maxReasonBytes = 500
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// anotherWriter reports whether err says the execution is someone else's
+// to end, or the host is out of reach: nothing more to record then.
+func anotherWriter(err error) bool {
+	for _, sentinel := range []error{store.ErrConflict, store.ErrFinal, store.ErrClosed, ErrUnavailable, ErrNotGranted, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, sentinel) {
+			return true
+		}
+	}
+	return false
 }
 
 // activeRun is what Progress needs to know of the Run in progress.
