@@ -79,7 +79,7 @@ func encodeEvent(ev execution.Event) ([]byte, error) {
 }
 
 func decodeEvent(b []byte) (execution.Event, error) {
-	body, err := checkedBody(b)
+	body, err := checkedBody(b, eventCodecV2)
 	if err != nil {
 		return execution.Event{}, err
 	}
@@ -127,12 +127,18 @@ type execRecord struct {
 	createdPos uint64
 }
 
-const execCodecV1 = 1
+// Execution records: version 2 adds the same trailing CRC-32C as events
+// (the engine trusts a record's tail and terminal flag); version 1
+// records, written before, still read.
+const (
+	execCodecV1 = 1
+	execCodecV2 = 2
+)
 
 func encodeExecRecord(rec execRecord) []byte {
 	created, _ := rec.info.CreatedAt.MarshalBinary()
 	b := make([]byte, 0, 64+len(rec.info.Kind)+len(created))
-	b = append(b, execCodecV1)
+	b = append(b, execCodecV2)
 	b = append(b, rec.info.ID[:]...)
 	b = appendBlob(b, []byte(rec.info.Kind))
 	b = append(b, rec.info.Parent[:]...)
@@ -145,15 +151,26 @@ func encodeExecRecord(rec execRecord) []byte {
 	if rec.info.Terminal {
 		terminal = 1
 	}
-	return append(b, terminal)
+	b = append(b, terminal)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
 func decodeExecRecord(b []byte) (execRecord, error) {
 	var rec execRecord
-	r := reader{b: b}
-	if v := r.byte(); v != execCodecV1 {
-		return rec, fmt.Errorf("%w: execution codec version %d, want %d", errCorruptValue, v, execCodecV1)
+	if len(b) > 0 && b[0] == execCodecV2 {
+		body, err := checkedBody(b, execCodecV2)
+		if err != nil {
+			return rec, fmt.Errorf("execution record: %w", err)
+		}
+		b = body
+	} else if len(b) == 0 || b[0] != execCodecV1 {
+		v := -1
+		if len(b) > 0 {
+			v = int(b[0])
+		}
+		return rec, fmt.Errorf("%w: execution codec version %d, this version reads %d and %d", errCorruptValue, v, execCodecV1, execCodecV2)
 	}
+	r := reader{b: b, off: 1}
 	rec.info.ID = r.uuid()
 	rec.info.Kind = execution.Kind(r.blob())
 	rec.info.Parent = r.uuid()
@@ -175,17 +192,17 @@ func decodeExecRecord(b []byte) (execRecord, error) {
 	return rec, nil
 }
 
-// checkedBody checks a stored event's version and, for version 2, its
-// checksum, and returns the bytes to decode (version byte included, the
-// checksum not).
-func checkedBody(b []byte) ([]byte, error) {
+// checkedBody checks a stored value's version and, for the checksummed
+// version, its checksum, and returns the bytes to decode (version byte
+// included, the checksum not).
+func checkedBody(b []byte, checksummed byte) ([]byte, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty value", errCorruptValue)
 	}
 	switch b[0] {
 	case eventCodecV1:
 		return b, nil
-	case eventCodecV2:
+	case checksummed:
 		if len(b) < 1+checksumSize {
 			return nil, fmt.Errorf("%w: %d bytes, too short for a checksummed event", errCorruptValue, len(b))
 		}

@@ -24,7 +24,7 @@ func BenchmarkEventCodec(b *testing.B) {
 	b.Run("checksum-only", func(b *testing.B) {
 		b.SetBytes(int64(len(v2)))
 		for b.Loop() {
-			if _, err := checkedBody(v2); err != nil {
+			if _, err := checkedBody(v2, eventCodecV2); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/store"
 )
 
@@ -59,5 +62,25 @@ func TestZeroedValueSaysWhy(t *testing.T) {
 	_, err := decodeEvent(make([]byte, 300))
 	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "value-log file") {
 		t.Fatalf("decode of zeros = %v, want ErrCorrupt naming the value-log file", err)
+	}
+}
+
+// TestExecRecordChecksum: a flipped byte in an execution record is
+// ErrCorrupt; a version 1 record (no checksum) still reads.
+func TestExecRecordChecksum(t *testing.T) {
+	rec := execRecord{info: store.ExecutionInfo{ID: uuid.New(), Kind: execution.KindFlow, LastSequence: 7, Terminal: true,
+		CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}, createdPos: 3}
+	enc := encodeExecRecord(rec)
+	for off := range enc {
+		damaged := append([]byte(nil), enc...)
+		damaged[off] ^= 0x01
+		if _, err := decodeExecRecord(damaged); !errors.Is(err, store.ErrCorrupt) {
+			t.Fatalf("byte %d flipped: %v, want ErrCorrupt", off, err)
+		}
+	}
+	v1 := append([]byte{execCodecV1}, enc[1:len(enc)-checksumSize]...)
+	got, err := decodeExecRecord(v1)
+	if err != nil || got.info.LastSequence != 7 || !got.info.Terminal || got.createdPos != 3 {
+		t.Fatalf("version 1 record = %+v, %v", got, err)
 	}
 }
