@@ -7,29 +7,32 @@
 //
 // # A plugin in a few lines
 //
-//	type echo struct {
-//		sdk.NoConditions
-//		tasks sdk.Tasks
-//	}
+// For the common case — a block's work is a function — BlockAdapter is the
+// whole adapter: give it Info, Work and whether the work is idempotent,
+// and pass it to Serve from main. It records the lifecycle, resumes after
+// crashes, cancels and shuts down as the host expects (see
+// ExampleBlockAdapter, and examples/plugin-echo, a plugin in 24 lines).
+// Embed it to add conditions or override a method; implement Adapter
+// yourself only for blocks that are not a function (the bundled manual
+// plugin, whose tasks people complete). sdk/plugintest's conformance
+// suite checks either kind (see plugintest.ExampleRun).
 //
-//	func (a *echo) Describe(context.Context) (sdk.Info, error) {
-//		return sdk.Info{Name: "echo", Version: "1.0.0", Hints: []string{"echo"}}, nil
-//	}
+// The parts BlockAdapter is built from are there for adapters of your
+// own: Emitter (Run does a whole lifecycle, Checkpoints let fault
+// injection stop it between steps), Tasks (background work that
+// CancelBlock and Shutdown reach), Ports (inputs and outputs checked
+// against the block's ports and JSON schemas), Failf and FailureOf.
 //
-//	func (a *echo) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uuid.UUID, error) {
-//		em := req.Emitter(sdk.System("echo"))
-//		a.tasks.Go(ctx, req.ExecutionID, func(ctx context.Context) {
-//			_ = em.Run(ctx, func(ctx context.Context) (map[string]any, error) {
-//				return req.Inputs, nil
-//			})
-//		})
-//		return req.ExecutionID, nil
-//	}
+// A plugin that starts processes should watch them with sdk/procguard,
+// so that none outlives the plugin (Serve lets the binary be its own
+// watchdog).
 //
-//	func main() { sdk.Serve(&echo{}) }
+// # Limits
 //
-// (ResumeBlock and CancelBlock complete the interface; see
-// docs/plugin-authoring.md and examples/plugin-echo.)
+// One message between host and plugin carries up to MaxMessageBytes, so
+// inputs and outputs of 64 MiB travel; the Emitter refuses an append over
+// MaxPayloadBytes with ErrTooLarge (Run fails the block with code
+// "output_too_large"), naming the limit.
 //
 // # Rules of the boundary
 //
