@@ -23,6 +23,13 @@ type proxy struct {
 
 var _ sdk.Adapter = (*proxy)(nil)
 
+// How long a failed call waits to see whether the process exited (see
+// callFor).
+const (
+	exitGrace       = 20 * time.Millisecond
+	brokenConnGrace = 5 * time.Second
+)
+
 func (p *proxy) call(ctx context.Context, what string, f func(*instance) error) error {
 	_, err := p.callFor(ctx, what, uuid.Nil, f)
 	return err
@@ -48,12 +55,22 @@ func (p *proxy) callFor(ctx context.Context, what string, block uuid.UUID, f fun
 	if err == nil {
 		return inst, nil
 	}
-	// The exit is noticed the instant the process ends, but the failed RPC
-	// can return a moment before that; give the watcher a beat to see it.
+	// The exit is noticed the instant the process is reaped, but the failed
+	// RPC returns as soon as the connection breaks, which can be well
+	// before that on a busy machine; give the watcher time to see it: a
+	// beat for any failure, longer for a broken connection, which almost
+	// always means the process is dying.
+	grace := exitGrace
+	if errors.Is(err, sdk.ErrUnavailable) {
+		grace = brokenConnGrace
+	}
+	timer := time.NewTimer(grace)
 	select {
 	case <-inst.runner.exited:
-	case <-time.After(20 * time.Millisecond):
+	case <-timer.C:
+	case <-ctx.Done():
 	}
+	timer.Stop()
 	select {
 	case <-inst.runner.exited:
 		// The block stays in the record: the restart resumes it.
