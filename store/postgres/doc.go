@@ -40,12 +40,13 @@
 // Serialising every append on one row would cost one commit — one WAL
 // flush — per append. Instead one goroutine per Store, the writer, takes
 // every append waiting in the process and handles them in one
-// transaction: one round trip locks the head and reads the stored events
-// with the appends' ids, their executions' tails and their leases; the
-// appends are judged in order in Go (idempotency by unique id, fence,
-// store.PrepareAppend: expected sequence, created first, terminal
-// finality), each seeing the ones before it; one round trip writes the
-// accepted events, the executions' summaries and the head; one commit.
+// transaction of two round trips: the first begins it, locks the head
+// and reads the stored events with the appends' ids, their executions'
+// tails and their leases; the appends are then judged in order in Go
+// (idempotency by unique id, fence, store.PrepareAppend: expected
+// sequence, created first, terminal finality), each seeing the ones
+// before it; the second writes the accepted events, the executions'
+// summaries and the head, and commits.
 // A verdict is answered only after the commit it was judged in: if the
 // transaction fails, every append of the group gets the failure. The
 // primary key (execution_id, sequence) and the unique event id would
