@@ -18,6 +18,7 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -buildvcs=auto -o $(BIN)/openoma-host ./cmd/openoma-host
+	$(GO) build -o $(BIN)/openoma-graphviz ./cmd/openoma-graphviz
 	@for p in $(PLUGINS); do \
 		if [ -f plugins/$$p/main.go ]; then \
 			echo "$(GO) build -o $(BIN)/openoma-plugin-$$p ./plugins/$$p"; \

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -23,11 +24,17 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// graph --format svg runs the layout program; build it once.
+	graphviz := filepath.Join(t.TempDir(), "openoma-graphviz")
+	if out, err := exec.Command("go", "build", "-o", graphviz, "github.com/openoma/openoma/cmd/openoma-graphviz").CombinedOutput(); err != nil {
+		t.Fatalf("build openoma-graphviz: %v\n%s", err, out)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("EXAMPLES", filepath.Join(root, "examples"))
 			e.Setenv("OPENOMA_CONFIG", "")
+			e.Setenv("OPENOMA_GRAPHVIZ", graphviz)
 			return nil
 		},
 	})

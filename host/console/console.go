@@ -73,8 +73,10 @@ type Server struct {
 	src     Source
 	catalog *core.Catalog
 	render  *graph.Renderer
-	log     hclog.Logger
-	mux     *http.ServeMux
+	// renderErr says why graphs are not drawn (no layout program).
+	renderErr error
+	log       hclog.Logger
+	mux       *http.ServeMux
 }
 
 // New returns the console handler.
@@ -86,7 +88,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if s.render == nil {
 		r, err := graph.NewRenderer(ctx)
 		if err != nil {
-			return nil, err
+			// The pages still work, without drawings; each says why.
+			s.log.Warn("console: flow graphs will not be drawn", "error", err)
+			s.renderErr = err
 		}
 		s.render = r
 	}
@@ -97,7 +101,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // Close releases the graph renderer.
-func (s *Server) Close() error { return s.render.Close() }
+func (s *Server) Close() error {
+	if s.render == nil {
+		return nil
+	}
+	return s.render.Close()
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }

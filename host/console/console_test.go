@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +238,16 @@ func TestStylesheet(t *testing.T) {
 		if !strings.Contains(css, want) {
 			t.Errorf("stylesheet lacks %q", want)
 		}
+	}
+}
+
+// Without the layout program the pages still work, and say why there is
+// no drawing.
+func TestWithoutLayoutProgram(t *testing.T) {
+	t.Setenv("OPENOMA_GRAPHVIZ", filepath.Join(t.TempDir(), "missing"))
+	s, _, id := newTestConsole(t)
+	code, body := get(t, s, "/executions/"+id.String())
+	if code != http.StatusOK || strings.Contains(body, "<svg") || !strings.Contains(body, "No drawing: OPENOMA_GRAPHVIZ=") {
+		t.Errorf("status %d; want the page without a drawing, saying why", code)
 	}
 }

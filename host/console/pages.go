@@ -111,7 +111,7 @@ var pages = template.Must(template.New("").Funcs(funcs).Parse(`
 </tbody></table>{{end}}
 {{range .Flows}}<section class="flow">
 <h2>{{.Label}}: {{.Report.Name}} <small>v{{.Report.Version}}</small> <span class="badge {{stateClass .Report.State}}">{{.Report.State}}</span></h2>
-{{if .SVG}}<figure class="graph">{{.SVG}}</figure>{{end}}
+{{if .SVG}}<figure class="graph">{{.SVG}}</figure>{{else if .NoGraph}}<p class="meta">No drawing: {{.NoGraph}}.</p>{{end}}
 <ul class="legend">{{range legend}}<li><span class="swatch {{.Class}}"></span>{{.Name}}</li>{{end}}</ul>
 {{if .Blocks}}<table class="blocks"><thead><tr><th>Node</th><th>Block</th><th>Iter.</th><th>Item</th><th>Attempt</th><th>State</th><th>Executor</th><th>Ran</th><th>Reason</th></tr></thead><tbody>
 {{range .Blocks}}<tr><td>{{.Alias}}</td><td>{{.Block}}@{{.BlockVersion}}</td><td>{{.Iteration}}</td><td>{{index .Index}}</td><td>{{.Attempt}}</td><td><span class="badge {{stateClass .State}}">{{.State}}</span></td><td>{{who .Executor}}</td><td>{{ran .StartedAt .EndedAt}}</td><td>{{.Reason}}</td></tr>

@@ -51,7 +51,9 @@ type flowView struct {
 	Report *engine.Report
 	Label  string // where it sits in a contract: "work flow", "test flow", …
 	SVG    template.HTML
-	Blocks []blockRow
+	// NoGraph says why there is no drawing.
+	NoGraph string
+	Blocks  []blockRow
 }
 
 type blockRow struct {
@@ -143,6 +145,10 @@ func (s *Server) flowView(ctx context.Context, r *engine.Report, label string, c
 		return b
 	})
 	g.Decorate(nodeStatuses(v.Blocks))
+	if s.render == nil {
+		v.NoGraph = s.renderErr.Error()
+		return v, nil
+	}
 	svg, err := s.render.SVG(ctx, g)
 	if err != nil {
 		return v, err

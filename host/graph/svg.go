@@ -3,53 +3,90 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"sync"
-
-	"github.com/goccy/go-graphviz"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
 )
 
-// Renderer lays graphs out with Graphviz's dot and draws them as SVG. It
-// holds one Graphviz instance (a WebAssembly module, about a millisecond
-// to start) and serialises its use, which is not safe for concurrent
-// calls. The zero value is not usable; call NewRenderer.
+// RendererBinary is the program that lays graphs out (cmd/openoma-graphviz).
+const RendererBinary = "openoma-graphviz"
+
+// ErrNoRenderer: the layout program is not installed.
+var ErrNoRenderer = errors.New("the " + RendererBinary + " program is not installed beside openoma-host or on PATH (make build builds it)")
+
+// renderTimeout bounds one layout; a flow of a few hundred nodes takes
+// well under a second.
+const renderTimeout = 20 * time.Second
+
+// Renderer lays graphs out with Graphviz's dot and draws them as SVG, by
+// running openoma-graphviz (see its package doc for why it is a program of
+// its own). It is safe for concurrent use.
 type Renderer struct {
-	mu sync.Mutex
-	gv *graphviz.Graphviz
+	path  string
+	cache string
 }
 
-// NewRenderer starts Graphviz.
-func NewRenderer(ctx context.Context) (*Renderer, error) {
-	gv, err := graphviz.New(ctx)
+// NewRenderer finds the layout program: $OPENOMA_GRAPHVIZ, else beside the
+// running executable, else on PATH. Its compilation cache goes in this
+// user's cache directory.
+func NewRenderer(context.Context) (*Renderer, error) {
+	path, err := findRenderer()
 	if err != nil {
-		return nil, fmt.Errorf("start graphviz: %w", err)
+		return nil, err
 	}
-	return &Renderer{gv: gv}, nil
+	cache := ""
+	if dir, err := os.UserCacheDir(); err == nil {
+		cache = filepath.Join(dir, "openoma", "graphviz")
+		if err := os.MkdirAll(cache, 0o700); err != nil {
+			cache = ""
+		}
+	}
+	return &Renderer{path: path, cache: cache}, nil
 }
 
-// Close releases Graphviz.
-func (r *Renderer) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.gv.Close()
+func findRenderer() (string, error) {
+	if p := os.Getenv("OPENOMA_GRAPHVIZ"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("OPENOMA_GRAPHVIZ=%s: %w", p, err)
+		}
+		return p, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), RendererBinary)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(RendererBinary); err == nil {
+		return p, nil
+	}
+	return "", ErrNoRenderer
 }
+
+// Close releases nothing; it keeps the Renderer's use symmetrical with
+// other resources.
+func (r *Renderer) Close() error { return nil }
 
 // SVG lays g out and returns it as an SVG document (without the XML
 // prolog, so that it can be inlined in HTML).
 func (r *Renderer) SVG(ctx context.Context, g *Graph) ([]byte, error) {
-	parsed, err := graphviz.ParseBytes([]byte(g.DOT()))
-	if err != nil {
-		return nil, fmt.Errorf("graph %q: %w", g.Title, err)
+	ctx, cancel := context.WithTimeout(ctx, renderTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, r.path)
+	cmd.Stdin = bytes.NewReader([]byte(g.DOT()))
+	if r.cache != "" {
+		cmd.Env = append(os.Environ(), "TMPDIR="+r.cache)
 	}
-	defer parsed.Close()
-	var buf bytes.Buffer
-	r.mu.Lock()
-	err = r.gv.Render(ctx, parsed, graphviz.SVG, &buf)
-	r.mu.Unlock()
-	if err != nil {
-		return nil, fmt.Errorf("lay out graph %q: %w", g.Title, err)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := bytes.TrimSpace(stderr.Bytes())
+		return nil, fmt.Errorf("lay out graph %q with %s: %w: %s", g.Title, r.path, err, msg)
 	}
-	out := buf.Bytes()
+	out := stdout.Bytes()
 	if i := bytes.Index(out, []byte("<svg")); i > 0 {
 		out = out[i:]
 	}
