@@ -103,6 +103,10 @@ type Control struct {
 	// SocketMode is the socket's file mode: 0600 (the default), or 0660
 	// with SocketGroup.
 	SocketMode FileMode `mapstructure:"socket_mode"`
+
+	// The network control API (see control_net.go): off unless Address
+	// is set.
+	ControlNet `mapstructure:",squash"`
 }
 
 // FileMode is a permission mode, written in octal: 0660 or "0660".

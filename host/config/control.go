@@ -50,7 +50,7 @@ func (c *Config) validateControl() []error {
 		bad("control.socket_group", "members of %s cannot reach a socket inside data_dir (which stays 0700); set control.socket outside it, e.g. /run/openoma/control.sock",
 			c.Control.SocketGroup)
 	}
-	return errs
+	return append(errs, c.validateControlNet()...)
 }
 
 // insideDataDir reports whether the socket (empty: the default in the data

@@ -85,6 +85,7 @@ func Load(opts Options) (*Config, error) {
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.StringToSliceHookFunc(","),
 			fileModeHook(),
+			expiryHook(),
 		)
 	}
 	// Decode strictly first; if the only trouble is unknown keys, decode
@@ -147,6 +148,9 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("control.socket", d.Control.Socket)
 	v.SetDefault("control.socket_group", d.Control.SocketGroup)
 	v.SetDefault("control.socket_mode", d.Control.SocketMode)
+	v.SetDefault("control.address", d.Control.Address)
+	v.SetDefault("control.tls_cert", d.Control.TLSCert)
+	v.SetDefault("control.tls_key", d.Control.TLSKey)
 	v.SetDefault("metrics.address", d.Metrics.Address)
 	v.SetDefault("tracing.otlp_endpoint", d.Tracing.OTLPEndpoint)
 	v.SetDefault("tracing.insecure", d.Tracing.Insecure)
@@ -235,6 +239,7 @@ func (c *Config) resolvePaths(base string, inFile func(key string) bool) {
 	if inFile("control.socket") {
 		c.Control.Socket = abs(c.Control.Socket)
 	}
+	c.Control.resolvePaths(abs, inFile)
 	if inFile("store.postgres.dsn_file") {
 		c.Store.Postgres.DSNFile = abs(c.Store.Postgres.DSNFile)
 	}

@@ -44,7 +44,8 @@ type Caller struct {
 	UID  int
 	GID  int
 	PID  int
-	// TokenID names the personal link for ViaInboxLink (never the token).
+	// TokenID names the personal link for ViaInboxLink, the
+	// control.tokens entry for ViaAPIToken (never the token).
 	TokenID string
 }
 
@@ -58,6 +59,8 @@ func (c Caller) String() string {
 		s = fmt.Sprintf("%s (OS user %s, uid %d)", c.Person, c.User, c.UID)
 	case ViaInboxLink:
 		s = fmt.Sprintf("%s (inbox link %s)", c.Person, c.TokenID)
+	case ViaAPIToken:
+		s = fmt.Sprintf("%s (API token %s)", c.Person, c.TokenID)
 	default:
 		s = c.Person
 	}
@@ -75,7 +78,7 @@ func (c Caller) Executor() execution.ExecutorInfo {
 	case ViaOSUser:
 		md["os_user"] = c.User
 		md["uid"] = c.UID
-	case ViaInboxLink:
+	case ViaInboxLink, ViaAPIToken:
 		md["token_id"] = c.TokenID
 	}
 	if c.By != "" {

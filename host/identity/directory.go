@@ -60,6 +60,17 @@ func (d *Directory) Person(name string, via Via, tokenID string) (Caller, error)
 	return Caller{Person: p.Name, Groups: slices.Clone(p.Groups), Admin: d.IsAdmin(p.Name), Via: via, TokenID: tokenID}, nil
 }
 
+// named is the caller a person's name stands for: with the groups
+// tasks.people gives it, or in no group when it is not listed (as for an
+// OS user who is not).
+func (d *Directory) named(name string) Caller {
+	p, ok := d.byName[name]
+	if !ok {
+		p = config.Person{Name: name}
+	}
+	return Caller{Person: p.Name, Groups: slices.Clone(p.Groups), Admin: d.IsAdmin(p.Name)}
+}
+
 // Names lists the people the config names, sorted.
 func (d *Directory) Names() []string {
 	names := make([]string, 0, len(d.byName))
@@ -107,6 +118,8 @@ func credential(c Caller) string {
 		return "OS user " + c.User
 	case ViaInboxLink:
 		return "inbox link " + c.TokenID
+	case ViaAPIToken:
+		return "API token " + c.TokenID
 	}
 	return "the caller"
 }
