@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -269,10 +271,19 @@ engine:
 	if code != 1 || !strings.Contains(out, `block "Nowhere" v1: execution_hints`) {
 		t.Fatalf("validate --config: exit %d\n%s", code, out)
 	}
+	// A block no plugin serves is refused before anything is recorded.
+	refused := exec.CommandContext(ctx, filepath.Join(e.bin, "openoma-host"), "--config", e.config, "run", "Unroutable")
+	stderr, err := refused.CombinedOutput()
+	if code := refused.ProcessState.ExitCode(); err == nil || code != 2 ||
+		!strings.Contains(string(stderr), "refused before recording") || !strings.Contains(string(stderr), "teleport") {
+		t.Fatalf("run Unroutable: exit %d, want 2 and a refusal naming the hint:\n%s", code, stderr)
+	}
+	if out, _ := e.cli(ctx, "status"); !strings.Contains(out, "no executions yet") {
+		t.Fatalf("the refused run was recorded:\n%s", out)
+	}
 	tests := []struct {
 		flow, want string
 	}{
-		{"Unroutable", "teleport"},
 		{"Silent plugin", "did not answer within 1s"},
 		{"Bad condition", "missing"},
 	}

@@ -171,11 +171,19 @@ func (e *RouteError) Error() string {
 		return b.String()
 	}
 	b.WriteString("; considered ")
-	for i, p := range e.Considered {
-		if i > 0 {
+	shown := 0
+	for _, p := range e.Considered {
+		if strings.HasPrefix(p.Name, "openoma.") {
+			continue // the host's own timer and signal adapters: not what a reader configured
+		}
+		if shown > 0 {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%s [%s]", p.Name, strings.Join(p.Hints, ", "))
+		shown++
+	}
+	if shown == 0 {
+		b.WriteString("no plugins (none is configured)")
 	}
 	return b.String()
 }
