@@ -10,7 +10,7 @@ DATA_DIR ?= $(CURDIR)/.openoma-data
 
 PLUGINS  := $(notdir $(wildcard plugins/*))
 
-.PHONY: all build run test test-short lint vet fmt-check bench proto clean
+.PHONY: all build run test test-short lint vet fmt-check bench bench-e2e proto clean
 
 all: build
 
@@ -58,6 +58,17 @@ fmt-check:
 ## bench: every benchmark, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## bench-e2e: the end-to-end benchmark (issue 11): a real `serve` daemon on a
+## temporary data directory with the llm-stub plugin, the four scenarios
+## (200 sequential blocks, 200 fanned out, 100 executions x 10-block chain,
+## plugin kill -9 at block 25 of 50) and the CLI's own cost, in sync and
+## async, with the fsync floor of the same run. BENCH_E2E_FLAGS='-rounds 3'
+## interleaves repeated rounds; -json prints one object per figure.
+BENCH_E2E_FLAGS ?=
+bench-e2e: build
+	$(GO) build -o $(BIN)/openoma-bench ./cmd/openoma-bench
+	$(BIN)/openoma-bench -bin $(BIN) $(BENCH_E2E_FLAGS)
 
 ## proto: regenerate the committed protobuf code (pluginproto/ and
 ## host/control/controlpb/); installs its pinned tools into ./bin/tools
