@@ -197,7 +197,9 @@ func decodeExecRecord(b []byte) (execRecord, error) {
 // included, the checksum not).
 func checkedBody(b []byte, checksummed byte) ([]byte, error) {
 	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: empty value", errCorruptValue)
+		// A stored value is never empty; Badger hands back an empty one
+		// for a value pointer into a value-log file it recreated.
+		return nil, fmt.Errorf("%w: the value reads as empty (its value-log file was probably deleted, truncated or replaced)", errCorruptValue)
 	}
 	switch b[0] {
 	case eventCodecV1:

@@ -22,7 +22,7 @@ import (
 // faultOptions make a small store with several table files, and events
 // big enough to live in the value log, so every kind of file exists.
 func faultOptions() badger.Options {
-	return badger.Options{MemTableSize: 1 << 20, BaseTableSize: 64 << 10, ValueThreshold: 512, GCInterval: -1}
+	return badger.Options{MemTableSize: 1 << 20, BaseTableSize: 64 << 10, ValueThreshold: 512, ValueLogFileSize: 1 << 20, GCInterval: -1}
 }
 
 // faultStore fills dir and closes it; it returns every stored event by
@@ -108,41 +108,63 @@ func TestDamagedFilesAreRefusedNotDiscarded(t *testing.T) {
 		name   string
 		damage func(t *testing.T, dir string) string // returns the damaged file's name
 		refuse bool                                  // Open must refuse
+		// readSays is what a read of a damaged event must say, when Open
+		// may accept the store (damage Badger would not discard).
+		readSays string
 	}{
 		{"MANIFEST truncated to 20 bytes", func(t *testing.T, dir string) string {
 			truncateTo(t, filepath.Join(dir, "MANIFEST"), 20)
 			return "MANIFEST"
-		}, true},
+		}, true, ""},
 		{"MANIFEST deleted", func(t *testing.T, dir string) string {
 			must(t, os.Remove(filepath.Join(dir, "MANIFEST")))
 			return "MANIFEST"
-		}, true},
+		}, true, ""},
 		{"a table truncated", func(t *testing.T, dir string) string {
 			sst := filesLike(t, dir, "*.sst")[0]
 			info, _ := os.Stat(sst)
 			truncateTo(t, sst, info.Size()/2)
 			return filepath.Base(sst)
-		}, true},
+		}, true, ""},
 		{"bytes flipped in a table", func(t *testing.T, dir string) string {
 			sst := filesLike(t, dir, "*.sst")[0]
 			flipMiddle(t, sst, 64)
 			return filepath.Base(sst)
-		}, true},
+		}, true, ""},
 		{"a table deleted", func(t *testing.T, dir string) string {
 			sst := filesLike(t, dir, "*.sst")[0]
 			must(t, os.Remove(sst))
 			return filepath.Base(sst)
-		}, true},
+		}, true, ""},
 		{"bytes flipped in the newest value-log file", func(t *testing.T, dir string) string {
 			vlogs := filesLike(t, dir, "*.vlog")
 			flipMiddle(t, vlogs[len(vlogs)-1], 64)
 			return filepath.Base(vlogs[len(vlogs)-1])
-		}, true},
+		}, true, ""},
 		{"a value-log file deleted", func(t *testing.T, dir string) string {
 			vlogs := filesLike(t, dir, "*.vlog")
 			must(t, os.Remove(vlogs[0]))
 			return filepath.Base(vlogs[0])
-		}, true},
+		}, true, ""},
+		{"a value-log file deleted after a crash", func(t *testing.T, dir string) string {
+			// After a crash the state file says "open": the store cannot
+			// know which value-log files garbage collection removed, so it
+			// opens, and the reads that need the file fail.
+			must(t, os.WriteFile(filepath.Join(dir, "openoma.state"), []byte(`{"clean": false}`), 0o600))
+			vlogs := filesLike(t, dir, "*.vlog")
+			must(t, os.Remove(vlogs[0]))
+			return filepath.Base(vlogs[0])
+		}, false, "value-log file"},
+		{"bytes flipped in an older value-log file", func(t *testing.T, dir string) string {
+			// Badger reads older value-log files as they are, cutting
+			// nothing at open: the event checksum catches the damage.
+			vlogs := filesLike(t, dir, "*.vlog")
+			if len(vlogs) < 2 {
+				t.Fatalf("want two value-log files, have %v", vlogs)
+			}
+			flipMiddle(t, vlogs[0], 64)
+			return filepath.Base(vlogs[0])
+		}, false, "stored data is corrupt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +187,11 @@ func TestDamagedFilesAreRefusedNotDiscarded(t *testing.T) {
 			if tt.refuse {
 				t.Errorf("Open accepted a store with %s damaged", file)
 			}
-			checkReadsBack(t, s, stored)
+			if corrupt := checkReadsBack(t, s, stored); corrupt == nil {
+				t.Errorf("every read succeeded with %s damaged", file)
+			} else if !strings.Contains(corrupt.Error(), tt.readSays) {
+				t.Errorf("a read of a damaged event says %q; want %q", corrupt, tt.readSays)
+			}
 		})
 	}
 }
@@ -180,14 +206,17 @@ func openNoPanic(dir string) (s *badger.Store, err error) {
 }
 
 // checkReadsBack reads every execution: each read gives exactly the
-// stored events or ErrCorrupt.
-func checkReadsBack(t *testing.T, s *badger.Store, stored map[uuid.UUID][]execution.Event) {
+// stored events or ErrCorrupt. It returns the first ErrCorrupt.
+func checkReadsBack(t *testing.T, s *badger.Store, stored map[uuid.UUID][]execution.Event) (corrupt error) {
 	t.Helper()
 	for id, want := range stored {
 		got, err := s.Events(context.Background(), id, 0)
 		if err != nil {
 			if !errors.Is(err, store.ErrCorrupt) {
 				t.Fatalf("Events(%s) = %v, want the events or ErrCorrupt", id, err)
+			}
+			if corrupt == nil {
+				corrupt = err
 			}
 			continue
 		}
@@ -200,6 +229,7 @@ func checkReadsBack(t *testing.T, s *badger.Store, stored map[uuid.UUID][]execut
 			}
 		}
 	}
+	return corrupt
 }
 
 func must(t *testing.T, err error) {
