@@ -373,7 +373,7 @@ func TestConditionAnswersCrossTheWire(t *testing.T) {
 // TestExecuteBlockReturnsBeforeTheWorkEnds: a block that works for a
 // minute does not hold the host's call.
 func TestExecuteBlockReturnsBeforeTheWorkEnds(t *testing.T) {
-	h := plugintest.New(t, &testadapter.Echo{}, plugintest.Options{})
+	h := plugintest.New(t, testadapter.NewEcho(), plugintest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), plugintest.DefaultTimeout)
 	defer cancel()
 	id, err := h.Execute(ctx, echoBlock(), map[string]any{"message": "x", "sleep": "1m"})

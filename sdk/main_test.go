@@ -29,11 +29,11 @@ func TestMain(m *testing.M) {
 	case "":
 		os.Exit(m.Run())
 	case "plugin":
-		sdk.Serve(&testadapter.Echo{}, sdk.WithParentCheckInterval(50*time.Millisecond))
+		sdk.Serve(testadapter.NewEcho(), sdk.WithParentCheckInterval(50*time.Millisecond))
 	case "plugin-v2":
 		h := sdk.Handshake
 		h.ProtocolVersion = sdk.ProtocolVersion + 1
-		sdk.Serve(&testadapter.Echo{}, sdk.WithHandshakeForTest(h))
+		sdk.Serve(testadapter.NewEcho(), sdk.WithHandshakeForTest(h))
 	case "not-a-plugin":
 		fmt.Println("hello, I am an ordinary program")
 	case "die-in-handshake":

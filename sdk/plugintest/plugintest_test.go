@@ -27,7 +27,7 @@ func echoBlock() core.WorkBlock {
 }
 
 func TestEchoConformance(t *testing.T) {
-	plugintest.Run(t, func(testing.TB) sdk.Adapter { return &testadapter.Echo{} }, plugintest.Config{
+	plugintest.Run(t, func(testing.TB) sdk.Adapter { return testadapter.NewEcho() }, plugintest.Config{
 		Block:   echoBlock(),
 		Succeed: map[string]any{"message": "hello"},
 		Fail:    map[string]any{"message": "hello", "fail": true},

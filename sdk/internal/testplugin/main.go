@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	var a sdk.Adapter = &testadapter.Echo{}
+	var a sdk.Adapter = testadapter.NewEcho()
 	if os.Getenv("OPENOMA_TESTPLUGIN") == "accept" {
 		a = testadapter.Accept{}
 	}
