@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/host"
+	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control"
 	"github.com/openoma/openoma/store/badger"
 )
@@ -29,6 +30,9 @@ docs/operations.md, "Repairing a store", for what to do with a failure.`,
 			cfg, err := g.loadConfig()
 			if err != nil {
 				return err
+			}
+			if cfg.Store.Backend == config.BackendPostgres {
+				return fmt.Errorf("verify checks the embedded Badger store; this host's events are in PostgreSQL (store.backend: postgres): check them with PostgreSQL's own tools")
 			}
 			if c, err := control.Dial(cmd.Context(), socketPath(cfg)); err == nil {
 				c.Close()
