@@ -80,7 +80,7 @@ func fromStatus(err error) error {
 		base = ErrNotFound
 	case codes.InvalidArgument:
 		base = ErrInvalid
-	case codes.PermissionDenied:
+	case codes.PermissionDenied, codes.Unauthenticated:
 		base = ErrDenied
 	case codes.FailedPrecondition:
 		base = ErrUnavailable

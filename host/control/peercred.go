@@ -28,8 +28,12 @@ type callerInfo struct {
 
 func (callerInfo) AuthType() string { return "peercred" }
 
-// CallerFrom returns the caller of a request.
+// CallerFrom returns the caller of a request: the person of its bearer
+// token on the network API, else of the socket peer's OS user.
 func CallerFrom(ctx context.Context) (Caller, bool) {
+	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+		return c, true
+	}
 	ci, ok := infoFrom(ctx)
 	return ci.caller, ok && ci.refusal == nil
 }
