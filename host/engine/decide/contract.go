@@ -82,6 +82,9 @@ func Contract(cat *core.Catalog, k *core.Contract, v *ContractView) []Action {
 		return c.actions
 	}
 	records := maps.Clone(v.Records)
+	if records == nil {
+		records = map[int]AssessmentRecord{}
+	}
 	finished := true
 	for j := range k.AssessmentBindings {
 		if _, ok := records[j]; ok {
