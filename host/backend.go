@@ -79,6 +79,12 @@ func (h *Host) Report(ctx context.Context, id uuid.UUID) (any, bool, error) {
 	return rep, info.Terminal, nil
 }
 
+// Wait implements control.Waiter: it returns when execution id has ended.
+func (h *Host) Wait(ctx context.Context, id uuid.UUID) error {
+	_, err := h.engine.Wait(ctx, id)
+	return err
+}
+
 // Events implements control.Backend: the events of an execution and of
 // every execution beneath it, in the order they were stored.
 func (h *Host) Events(ctx context.Context, id uuid.UUID, after uint64, follow bool, send func(execution.Event) error) error {

@@ -89,6 +89,13 @@ var ErrDenied = identity.ErrDenied
 // its current mode (a host opened only to read asked to run work).
 var ErrUnavailable = errors.New("unavailable")
 
+// Waiter is an optional Backend capability: Wait returns when execution id
+// has ended (its terminal event is stored), or ctx is done. Run with wait
+// uses it to answer as soon as the end is recorded.
+type Waiter interface {
+	Wait(ctx context.Context, id uuid.UUID) error
+}
+
 // Server serves a Backend on a unix socket.
 type Server struct {
 	controlpb.UnimplementedControlServer
@@ -217,6 +224,20 @@ func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServe
 	if caller, ok := CallerFrom(ctx); ok {
 		s.log.Info("run started", "ref", req.Ref, "execution", id, "by", caller.String())
 	}
+	// With wait, the end is noticed when it is recorded, not at the next
+	// poll: a run of a few hundred milliseconds would otherwise be
+	// reported up to PollInterval late (half its time, for 200 blocks).
+	// The poll stays for progress reports.
+	var ended chan struct{}
+	if w, ok := s.backend.(Waiter); ok && req.Wait {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ended = make(chan struct{})
+		go func() {
+			defer close(ended)
+			_ = w.Wait(wctx, id)
+		}()
+	}
 	var last []byte
 	for {
 		rep, done, err := s.backend.Report(ctx, id)
@@ -240,6 +261,10 @@ func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServe
 		select {
 		case <-ctx.Done():
 			return toStatus(ctx.Err())
+		case <-ended:
+			// Re-read at once. A nil channel never fires again, so a
+			// Wait that returned early (an error) leaves the poll.
+			ended = nil
 		case <-time.After(s.PollInterval):
 		}
 	}
