@@ -138,9 +138,11 @@ func openBadger(dir string, opts Options) (db *dgbadger.DB, err error) {
 	if err != nil {
 		return nil, badgerOpenError(dir, err)
 	}
-	// Reading every table allocated block buffers that are garbage now;
-	// hand them back rather than let an idle host keep them.
-	debug.FreeOSMemory()
+	if !opts.InMemory && !opts.SkipTableVerification {
+		// Verifying every table allocated block buffers that are garbage
+		// now; hand them back rather than let an idle host keep them.
+		debug.FreeOSMemory()
+	}
 	return db, nil
 }
 
