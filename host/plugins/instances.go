@@ -132,6 +132,18 @@ func (r *handRecord) ended(block uuid.UUID) {
 	delete(r.last, block)
 }
 
+// forgetInstance drops every block still recorded as handed to a process
+// whose restart has been handled.
+func (r *handRecord) forgetInstance(instanceID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for block, id := range r.last {
+		if id == instanceID {
+			delete(r.last, block)
+		}
+	}
+}
+
 func (r *handRecord) lookup(block uuid.UUID) (string, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

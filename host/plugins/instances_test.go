@@ -278,3 +278,63 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRestartSeesWhatTheDeadProcessWasGiven: a block whose hand-over was
+// lost with the process is in the record when OnRestart runs (the call on
+// the dead process has returned by then), naming the dead launch; once
+// OnRestart succeeded the dead launch's entries are dropped, and kept when
+// it failed (the next attempt still needs them).
+func TestRestartSeesWhatTheDeadProcessWasGiven(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(map[bool]string{false: "handled", true: "failed"}[fail], func(t *testing.T) {
+			st := memory.New()
+			defer st.Close()
+			id := newBlock(t, st, map[string]any{"x": 1})
+			seen := make(chan string, 1)
+			var m *Manager
+			m = newManager(t, []Spec{{Name: "test", Hints: []string{"test"}, Env: []string{"TESTPLUGIN_EXIT_IN_EXECUTE=1"}}}, Options{
+				OnRestart: func(_ context.Context, r Restart) error {
+					got, _ := m.HandedTo("test", id)
+					if got != r.Dead.ID {
+						got = "handed to " + got + ", not to the dead launch " + r.Dead.ID
+					} else {
+						got = ""
+					}
+					seen <- got
+					if fail {
+						return errors.New("store unavailable")
+					}
+					return nil
+				},
+			})
+			a, _ := m.Adapter("test")
+			_, err := a.ExecuteBlock(context.Background(), sdk.ExecuteRequest{ExecutionID: id, Block: echoBlock,
+				Inputs: map[string]any{"x": 1}, Attempt: 1, Sequence: 1, Store: st})
+			if !errors.Is(err, sdk.ErrUnavailable) {
+				t.Fatalf("ExecuteBlock: %v, want ErrUnavailable", err)
+			}
+			select {
+			case problem := <-seen:
+				if problem != "" {
+					t.Fatal(problem)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("OnRestart was not called")
+			}
+			waitFor(t, "OnRestart to return", func() bool {
+				m.procs["test"].mu.Lock()
+				done := m.procs["test"].lastRestart
+				m.procs["test"].mu.Unlock()
+				select {
+				case <-done:
+					return true
+				default:
+					return false
+				}
+			})
+			if _, kept := m.HandedTo("test", id); kept != fail {
+				t.Fatalf("after OnRestart (failed: %v) the entry is kept: %v", fail, kept)
+			}
+		})
+	}
+}

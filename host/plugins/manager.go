@@ -437,9 +437,15 @@ func (m *Manager) notifyRestart(p *proc, dead, live *instance) {
 			m.log.Warn("calls to a dead plugin process have not returned; resuming its blocks anyway",
 				"plugin", r.Plugin, "dead_instance", r.Dead.ID)
 		}
-		if err := m.opts.OnRestart(m.ctx, r); err != nil && m.ctx.Err() == nil {
-			m.log.Error("resuming the blocks of a restarted plugin", "plugin", r.Plugin, "dead_instance", r.Dead.ID, "error", err)
+		if err := m.opts.OnRestart(m.ctx, r); err != nil {
+			if m.ctx.Err() == nil {
+				m.log.Error("resuming the blocks of a restarted plugin", "plugin", r.Plugin, "dead_instance", r.Dead.ID, "error", err)
+			}
+			return
 		}
+		// What the dead process was given is now handed on or has ended:
+		// its entries would only linger (the blocks the host itself ended).
+		p.hands.forgetInstance(r.Dead.ID)
 	}()
 }
 
