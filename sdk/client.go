@@ -84,6 +84,9 @@ func (c *adapterClient) encodeExecute(req ExecuteRequest) (*pluginproto.ExecuteB
 	if err != nil {
 		return nil, fmt.Errorf("%w: inputs: %w", ErrMalformedRequest, err)
 	}
+	if err := checkMessageSize("the inputs of "+req.Block.Describe()+" encoded as JSON", len(rawInputs)+len(block)+len(node)); err != nil {
+		return nil, err
+	}
 	brokerID, err := c.serveStore(req.Store, true)
 	if err != nil {
 		return nil, err

@@ -498,7 +498,7 @@ func quoteList(names []string) string {
 // definitive reports whether a failed append certainly stored nothing: the
 // store refused it. Any other failure leaves the outcome unknown.
 func definitive(err error) bool {
-	for _, sentinel := range []error{store.ErrConflict, store.ErrFinal, store.ErrInvalid, store.ErrNotFound, store.ErrClosed} {
+	for _, sentinel := range []error{store.ErrConflict, store.ErrFinal, store.ErrInvalid, store.ErrNotFound, store.ErrClosed, ErrTooLarge} {
 		if errors.Is(err, sentinel) {
 			return true
 		}

@@ -26,6 +26,17 @@ func checkPayloadSize(what string, size int) error {
 		ErrTooLarge, what, mebibytes(size), mebibytes(MaxPayloadBytes))
 }
 
+// checkMessageSize returns an error matching ErrTooLarge when a message
+// of size bytes would be more than gRPC lets through (MaxMessageBytes):
+// said before sending, instead of gRPC's "message larger than max".
+func checkMessageSize(what string, size int) error {
+	if size <= MaxMessageBytes {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is %s, over the limit of %s one message between host and plugin carries (sdk.MaxMessageBytes); pass large data by reference (a file path, a URL) instead",
+		ErrTooLarge, what, mebibytes(size), mebibytes(MaxMessageBytes))
+}
+
 // mebibytes renders n bytes for people: "81.2 MiB".
 func mebibytes(n int) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))

@@ -7,8 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/sdk"
+	"github.com/openoma/openoma/sdk/internal/testadapter"
+	"github.com/openoma/openoma/sdk/plugintest"
+	"github.com/openoma/openoma/store"
 	"github.com/openoma/openoma/store/memory"
 )
 
@@ -75,5 +80,36 @@ func TestTooLargeOutputFailsNamingTheLimit(t *testing.T) {
 		if !strings.Contains(f.Reason, want) {
 			t.Errorf("reason %q does not mention %q", f.Reason, want)
 		}
+	}
+}
+
+// TestOverTheWireLimitSaysSo: a request or an append bigger than one gRPC
+// message is refused before it is sent, with an error matching
+// ErrTooLarge that names the limit — not gRPC's "larger than max".
+func TestOverTheWireLimitSaysSo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	big := strings.Repeat("z", sdk.MaxMessageBytes)
+	h := plugintest.New(t, testadapter.NewEcho(), plugintest.Options{})
+	_, err := h.Adapter.ExecuteBlock(ctx, sdk.ExecuteRequest{ExecutionID: uuid.New(), Block: echoBlock(),
+		Inputs: map[string]any{"message": big}, Attempt: 1, Store: h.Store})
+	checkTooLarge(t, "ExecuteBlock", err)
+
+	mem := memory.New()
+	defer mem.Close()
+	brokered := plugintest.BrokeredStore(t, mem)
+	ev, err := execution.NewEvent(uuid.New(), execution.EventCreated, &execution.ExecutorInfo{Type: execution.ExecutorSystem, Identifier: "test"},
+		execution.Created{Kind: execution.KindBlock, Inputs: map[string]any{"message": big}, Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = brokered.Append(ctx, []execution.Event{ev}, store.AppendOptions{})
+	checkTooLarge(t, "Append", err)
+}
+
+func checkTooLarge(t *testing.T, call string, err error) {
+	t.Helper()
+	if !errors.Is(err, sdk.ErrTooLarge) || !strings.Contains(err.Error(), "sdk.MaxMessageBytes") || strings.Contains(err.Error(), "larger than max") {
+		t.Errorf("%s of more than sdk.MaxMessageBytes: %v; want ErrTooLarge naming the limit", call, err)
 	}
 }

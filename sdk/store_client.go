@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/pluginproto"
@@ -49,7 +50,11 @@ func (c *storeClient) Append(ctx context.Context, events []execution.Event, opts
 	if err != nil {
 		return nil, fmt.Errorf("host store: append: %w", err)
 	}
-	resp, err := c.rpc.Append(ctx, &pluginproto.AppendRequest{Events: raw, ExpectedSequence: opts.ExpectedSequence})
+	req := &pluginproto.AppendRequest{Events: raw, ExpectedSequence: opts.ExpectedSequence}
+	if err := checkMessageSize(fmt.Sprintf("an append of %d events", len(events)), proto.Size(req)); err != nil {
+		return nil, fmt.Errorf("host store: append: %w", err)
+	}
+	resp, err := c.rpc.Append(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("host store: append: %w", fromStatus(err))
 	}
