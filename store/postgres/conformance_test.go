@@ -28,6 +28,7 @@ func openTemp(tb testing.TB, opts postgres.Options) *postgres.Store {
 
 // TestConformance runs the shared suite with LISTEN/NOTIFY wake-ups.
 func TestConformance(t *testing.T) {
+	pgtest.DSN(t) // skip (or fail in CI) once, not in every property
 	storetest.Run(t, func(t *testing.T) store.EventStore { return openTemp(t, postgres.Options{Notify: true}) })
 }
 
@@ -35,5 +36,6 @@ func TestConformance(t *testing.T) {
 // proxy: no NOTIFY, subscriptions woken by this process's appends and by
 // polling.
 func TestConformancePollingOnly(t *testing.T) {
+	pgtest.DSN(t)
 	storetest.Run(t, func(t *testing.T) store.EventStore { return openTemp(t, postgres.Options{}) })
 }

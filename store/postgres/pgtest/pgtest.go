@@ -30,7 +30,7 @@ func DSN(tb testing.TB) string {
 		return dsn
 	}
 	const why = "no PostgreSQL for this test: set " + EnvDSN +
-		" (e.g. postgres://openoma:openoma@127.0.0.1:5432/openoma_test?sslmode=disable; .ci/run shows how to start one)"
+		" (e.g. postgres://openoma:openoma@127.0.0.1:5432/openoma_test?sslmode=disable; `export OPENOMA_TEST_POSTGRES_DSN=$(.ci/start-postgres)` starts one)"
 	if os.Getenv("CI") == "true" {
 		tb.Fatal("CI=true but " + why)
 	}
