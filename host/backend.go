@@ -108,7 +108,7 @@ func (h *Host) Cancel(ctx context.Context, id uuid.UUID, reason string, by contr
 	if reason == "" {
 		reason = "cancelled"
 	}
-	if by.User != "" {
+	if by.Known() {
 		reason = fmt.Sprintf("%s (by %s)", reason, by)
 	}
 	return h.engine.Cancel(ctx, id, reason)

@@ -56,6 +56,9 @@ const startWait = 2 * time.Minute
 // starting instead of opening the data directory under it, so `serve &`
 // followed at once by any verb works.
 func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine bool) (*session, error) {
+	if s, remote, err := g.remoteSession(ctx); remote { // --address: that host only, never embedded
+		return s, err
+	}
 	sock := socketPath(cfg)
 	access, err := control.AccessOf(cfg.Control)
 	if err != nil {

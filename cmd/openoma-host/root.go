@@ -18,6 +18,7 @@ type globals struct {
 	stdout     io.Writer
 	stderr     io.Writer
 	root       *cobra.Command
+	remote     remoteFlags // --address and friends: a host's network control API
 }
 
 func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -44,6 +45,7 @@ holds the data directory.`,
 	pf.BoolVar(&g.json, "json", false, "machine-readable JSON output")
 	pf.String("data-dir", "", "data directory (overrides data_dir)")
 	pf.String("log-level", "", "log level: trace, debug, info, warn, error, off (overrides log_level)")
+	g.remote.register(pf)
 	root.AddCommand(
 		newServeCommand(g),
 		newRunCommand(g),
@@ -63,6 +65,7 @@ holds the data directory.`,
 		newLogsCommand(g),
 		newSignalCommand(g),
 		newScheduleCommand(g),
+		newControlCommand(g),
 	)
 	root.Version = readBuildInfo().String()
 	root.SetVersionTemplate("{{.Version}}\n")

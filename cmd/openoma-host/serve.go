@@ -120,6 +120,9 @@ func serve(ctx context.Context, g *globals, cfg *config.Config, lockWait time.Du
 	served := make(chan error, 1)
 	srv := control.NewServer(h, control.ServerOptions{Logger: log, Access: access, People: h.Tasks().People()})
 	background.Go(func() { served <- srv.Serve(runCtx, l) })
+	if err := serveNetwork(runCtx, cfg, h, srv, log, &background); err != nil {
+		return err
+	}
 	b, f, k := h.Catalog().Counts()
 	log.Info("serving", "socket", sock, "data_dir", cfg.DataDir, "work_blocks", b, "flows", f, "contracts", k,
 		"recovered_in", time.Since(started).Round(time.Millisecond))
