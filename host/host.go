@@ -42,6 +42,8 @@ type Host struct {
 	// scheduler fires schedules' ticks while the host runs.
 	scheduler  *schedule.Scheduler
 	background sync.WaitGroup
+	// reports holds the encoded reports of settled executions.
+	reports reportCache
 
 	runOnce  sync.Once
 	running  atomic.Bool // the engine runs: the host may start work

@@ -96,6 +96,13 @@ type Waiter interface {
 	Wait(ctx context.Context, id uuid.UUID) error
 }
 
+// ReportEncoder is an optional Backend capability: the report of Report,
+// already encoded as JSON (so a backend can keep the reports that no longer
+// change, and skip building and encoding them again).
+type ReportEncoder interface {
+	ReportJSON(ctx context.Context, id uuid.UUID) (json.RawMessage, bool, error)
+}
+
 // Server serves a Backend on a unix socket.
 type Server struct {
 	controlpb.UnimplementedControlServer
@@ -240,13 +247,9 @@ func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServe
 	}
 	var last []byte
 	for {
-		rep, done, err := s.backend.Report(ctx, id)
+		b, done, err := s.report(ctx, id)
 		if err != nil {
-			return toStatus(err)
-		}
-		b, err := json.Marshal(rep)
-		if err != nil {
-			return status.Errorf(codes.Internal, "encode report: %v", err)
+			return err
 		}
 		final := done || !req.Wait
 		if final || string(b) != string(last) {
@@ -270,23 +273,44 @@ func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServe
 	}
 }
 
-func (s *Server) Status(ctx context.Context, req *controlpb.StatusRequest) (*controlpb.ReportMessage, error) {
-	var rep any
-	var done bool
-	var err error
-	if req.ExecutionId == "" {
-		f := RecentFilter{State: execution.State(req.State), Name: req.Name, Limit: int(req.Limit)}
-		if req.SinceUnixNano != 0 {
-			f.Since = time.Unix(0, req.SinceUnixNano)
+// report is an execution's report as JSON, from a ReportEncoder when the
+// backend is one; errors are gRPC statuses.
+func (s *Server) report(ctx context.Context, id uuid.UUID) ([]byte, bool, error) {
+	if enc, ok := s.backend.(ReportEncoder); ok {
+		raw, done, err := enc.ReportJSON(ctx, id)
+		if err != nil {
+			return nil, false, toStatus(err)
 		}
-		rep, err = s.backend.Recent(ctx, f)
-	} else {
-		var id uuid.UUID
-		if id, err = s.resolveID(ctx, req.ExecutionId); err != nil {
+		return raw, done, nil
+	}
+	rep, done, err := s.backend.Report(ctx, id)
+	if err != nil {
+		return nil, false, toStatus(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return nil, false, status.Errorf(codes.Internal, "encode report: %v", err)
+	}
+	return b, done, nil
+}
+
+func (s *Server) Status(ctx context.Context, req *controlpb.StatusRequest) (*controlpb.ReportMessage, error) {
+	if req.ExecutionId != "" {
+		id, err := s.resolveID(ctx, req.ExecutionId)
+		if err != nil {
 			return nil, err
 		}
-		rep, done, err = s.backend.Report(ctx, id)
+		b, done, err := s.report(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &controlpb.ReportMessage{ExecutionId: req.ExecutionId, ReportJson: b, Final: done}, nil
 	}
+	f := RecentFilter{State: execution.State(req.State), Name: req.Name, Limit: int(req.Limit)}
+	if req.SinceUnixNano != 0 {
+		f.Since = time.Unix(0, req.SinceUnixNano)
+	}
+	rep, err := s.backend.Recent(ctx, f)
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -294,7 +318,7 @@ func (s *Server) Status(ctx context.Context, req *controlpb.StatusRequest) (*con
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "encode report: %v", err)
 	}
-	return &controlpb.ReportMessage{ExecutionId: req.ExecutionId, ReportJson: b, Final: done}, nil
+	return &controlpb.ReportMessage{ExecutionId: req.ExecutionId, ReportJson: b, Final: false}, nil
 }
 
 func (s *Server) Events(req *controlpb.EventsRequest, stream grpc.ServerStreamingServer[controlpb.EventMessage]) error {

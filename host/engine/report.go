@@ -220,15 +220,23 @@ func (e *Engine) blockReport(ctx context.Context, plan *flowPlan, id uuid.UUID) 
 	if err != nil {
 		return nil, execution.BlockExecution{}, 0, err
 	}
-	proj, err := execution.ProjectBlock(events)
+	// The created payload (inputs and all) is decoded once: this is
+	// execution.ProjectBlock, which would decode it a second time.
+	created, err := execution.CreatedOf(events)
 	if err != nil {
-		return nil, proj, 0, err
+		return nil, execution.BlockExecution{}, 0, err
+	}
+	if created.Kind != execution.KindBlock {
+		return nil, execution.BlockExecution{}, 0, fmt.Errorf("execution %s is a %s execution, not a block execution", id, created.Kind)
+	}
+	proj := execution.BlockExecution{
+		ID: id, NodeReferenceID: created.NodeReferenceID, WorkBlockID: created.WorkBlockID,
+		WorkBlockVersion: created.WorkBlockVersion, State: execution.DeriveBlockState(events), Events: events,
 	}
 	node, ok := plan.nodeIndex[proj.NodeReferenceID]
 	if !ok {
 		return nil, proj, 0, nil
 	}
-	created, _ := execution.CreatedOf(events)
 	br := &BlockReport{
 		ExecutionID: id, NodeID: proj.NodeReferenceID, Alias: plan.keys[node],
 		Block: plan.blocks[node].Name, BlockVersion: proj.WorkBlockVersion,
