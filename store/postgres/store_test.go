@@ -360,3 +360,47 @@ func TestGroupCommit(t *testing.T) {
 	}
 	t.Logf("%d appends in %d commits", st.Appends, st.Commits)
 }
+
+// TestFencingAcrossStores: two stores on one database, as two hosts. The
+// lease and its fence are the database's, not a process's: when host B
+// takes over an execution whose lease host A let lapse, A's appends are
+// refused even though A's own store never heard of B.
+func TestFencingAcrossStores(t *testing.T) {
+	dsn, schema := pgtest.Schema(t)
+	a, b := open(t, dsn, schema, postgres.Options{}), open(t, dsn, schema, postgres.Options{})
+	exec := uuid.New()
+	la, err := a.AcquireLease(t.Context(), exec, "host-a", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AppendFenced(t.Context(), la, []execution.Event{created(exec)}, store.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AcquireLease(t.Context(), exec, "host-b", time.Hour); !errors.Is(err, store.ErrLeaseHeld) {
+		t.Fatalf("host B acquiring a held lease = %v, want ErrLeaseHeld", err)
+	}
+	if _, err := a.RenewLease(t.Context(), la, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	var lb store.Lease
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if lb, err = b.AcquireLease(t.Context(), exec, "host-b", time.Hour); err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrLeaseHeld) || time.Now().After(deadline) {
+			t.Fatalf("host B taking over: %v", err)
+		}
+		time.Sleep(time.Millisecond) // until the database's clock passes A's expiry
+	}
+	if _, err := a.AppendFenced(t.Context(), la, []execution.Event{progress(exec)}, store.AppendOptions{}); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("host A appending after the takeover = %v, want ErrFenced", err)
+	}
+	if _, err := b.AppendFenced(t.Context(), lb, []execution.Event{progress(exec)}, store.ExpectSequence(1)); err != nil {
+		t.Fatalf("host B appending after the takeover: %v", err)
+	}
+	leases, err := a.Leases(t.Context())
+	if err != nil || len(leases) != 1 || leases[0].Owner != "host-b" || leases[0].Token != la.Token+1 {
+		t.Fatalf("Leases seen by host A = %+v, %v; want host-b with token %d", leases, err, la.Token+1)
+	}
+}

@@ -147,6 +147,10 @@ func (s *Store) groupFailure(err error) error {
 	if s.isClosed() || errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%w (%v)", store.ErrClosed, err)
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Not the caller's deadline: say whose it was.
+		return fmt.Errorf("the group transaction did not finish within %s (is the server reachable?): %v", groupTimeout, err)
+	}
 	return err
 }
 
