@@ -21,6 +21,9 @@
 // gone; the error names the execution and sequence, or the file) and
 // ErrNoSpace (the disk is too full to take the append safely; nothing was
 // stored, retry once space is freed).
-// Implementations live in store/memory and store/badger; store/storetest is
-// the conformance suite every implementation passes.
+// Implementations live in store/memory, store/badger and store/postgres;
+// store/storetest is the conformance suite every implementation passes.
+// Optional capabilities are small interfaces of their own: Positioner
+// (where the log ends) and Leaser (leases and fenced appends, for stores
+// several hosts share).
 package store
