@@ -15,6 +15,7 @@ import (
 	"github.com/openoma/openoma/store"
 	"github.com/openoma/openoma/store/postgres"
 	"github.com/openoma/openoma/store/postgres/pgtest"
+	"github.com/openoma/openoma/store/storetest"
 )
 
 // open opens a store on an existing schema.
@@ -402,5 +403,27 @@ func TestFencingAcrossStores(t *testing.T) {
 	leases, err := a.Leases(t.Context())
 	if err != nil || len(leases) != 1 || leases[0].Owner != "host-b" || leases[0].Token != la.Token+1 {
 		t.Fatalf("Leases seen by host A = %+v, %v; want host-b with token %d", leases, err, la.Token+1)
+	}
+}
+
+// TestSubscribeAcrossHosts runs the hammered-subscription property through
+// three stores on one schema, as three hosts: each has its own writer and
+// group commits, the head lock orders them all, and every subscriber on
+// every store must see every host's events without a gap.
+func TestSubscribeAcrossHosts(t *testing.T) {
+	dsn, schema := pgtest.Schema(t)
+	for _, c := range []struct {
+		name string
+		opts postgres.Options
+	}{
+		{"notify", postgres.Options{Notify: true}},
+		{"polling", postgres.Options{PollInterval: 10 * time.Millisecond}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sub := schema + "_" + c.name
+			sql(t, dsn, "CREATE SCHEMA "+sub).Close()
+			t.Cleanup(func() { pgtest.Drop(t, dsn, sub) })
+			storetest.SubscribeShared(t, open(t, dsn, sub, c.opts), open(t, dsn, sub, c.opts), open(t, dsn, sub, c.opts))
+		})
 	}
 }

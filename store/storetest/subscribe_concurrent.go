@@ -63,7 +63,26 @@ func (h *hammer) refuse(evs []execution.Event) {
 // the events that were stored, each once, in strictly increasing position
 // (or sequence) order, and nothing that was refused. The schedule is
 // random; the seed is logged so a failure can be replayed.
-func testSubscribeHammered(t *testing.T, s store.EventStore) {
+func testSubscribeHammered(t *testing.T, s store.EventStore) { hammerShared(t, []store.EventStore{s}) }
+
+// SubscribeShared checks the hammered-subscription property (see
+// testSubscribeHammered) across several handles on one shared log — one
+// store opened by several processes or hosts, like PostgreSQL. Writer w
+// appends through stores[w % len(stores)] and subscriber i reads through
+// stores[i % len(stores)], so events committed by one handle must reach
+// the subscribers of every other without gaps or reordering. The caller
+// opens and closes the stores; they must start empty.
+func SubscribeShared(t *testing.T, stores ...store.EventStore) {
+	t.Helper()
+	if len(stores) == 0 {
+		t.Fatal("SubscribeShared: no stores")
+	}
+	hammerShared(t, stores)
+}
+
+func hammerShared(t *testing.T, stores []store.EventStore) {
+	s := stores[0]
+	via := func(i int) store.EventStore { return stores[i%len(stores)] }
 	const writers, appendsPerWriter, sharedCount, fromStart = 16, 20, 4, 3
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -80,11 +99,11 @@ func testSubscribeHammered(t *testing.T, s store.EventStore) {
 	isMarker := func(ev execution.Event) bool { return ev.ID == markerEvent.ID }
 	isEnd := func(ev execution.Event) bool { return ev.EventType == execution.EventCompleted }
 	for i := range all {
-		all[i] = startReader(&readers, subscribe(t, s, store.SubscribeOptions{}), isMarker)
+		all[i] = startReader(&readers, subscribe(t, via(i), store.SubscribeOptions{}), isMarker)
 	}
 	one := make([]*delivered, sharedCount)
 	for i, l := range shared {
-		one[i] = startReader(&readers, subscribe(t, s, store.SubscribeOptions{ExecutionID: l.id}), isEnd)
+		one[i] = startReader(&readers, subscribe(t, via(i+1), store.SubscribeOptions{ExecutionID: l.id}), isEnd)
 	}
 	for _, l := range shared {
 		h.record(mustAppend(t, s, batch(l.created())))
@@ -99,7 +118,7 @@ func testSubscribeHammered(t *testing.T, s store.EventStore) {
 			return
 		}
 		midAfter = start.Position
-		sub, err := s.Subscribe(context.Background(), store.SubscribeOptions{After: midAfter})
+		sub, err := via(len(stores)-1).Subscribe(context.Background(), store.SubscribeOptions{After: midAfter})
 		if err != nil {
 			t.Errorf("mid-stream Subscribe(after %d): %v", midAfter, err)
 			return
@@ -117,7 +136,7 @@ func testSubscribeHammered(t *testing.T, s store.EventStore) {
 	for w, plan := range plans {
 		wg.Go(func() {
 			<-start
-			runWriter(t, s, h, w, plan)
+			runWriter(t, via(w), h, w, plan)
 		})
 	}
 	close(start)
