@@ -35,9 +35,9 @@ func Defaults() Config {
 			MemTableSizeMB:     4,
 			BlockCacheMB:       8,
 			IndexCacheMB:       8,
-			ValueLogFileSizeMB: 64,
+			ValueLogFileSizeMB: 128, // above sdk.MaxPayloadBytes: a 64 MiB value fits
 			GCInterval:         10 * time.Minute,
-			MinFreeSpaceMB:     128,
+			MinFreeSpaceMB:     160, // ≥ value_log_file_size_mb + 2 × memtable_size_mb
 		},
 		Engine: Engine{
 			CallTimeout:       30 * time.Second,

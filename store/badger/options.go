@@ -105,14 +105,14 @@ func DefaultOptions() Options {
 		NumMemtables:     2,
 		BlockCacheSize:   8 << 20,
 		IndexCacheSize:   8 << 20,
-		ValueLogFileSize: 64 << 20,
+		ValueLogFileSize: 128 << 20, // a value may not be larger: 64 MiB inputs and outputs must fit
 		ValueThreshold:   4 << 10,
 		NumCompactors:    2,
 		BaseTableSize:    1 << 20,
 		GCInterval:       10 * time.Minute,
 		GCDiscardRatio:   0.5,
 		MaxBatchAppends:  1024,
-		MinFreeSpace:     128 << 20,
+		MinFreeSpace:     160 << 20,
 	}
 }
 
