@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -120,13 +121,24 @@ func (s *runShape) addFlow(c *core.Catalog, r *router.Router, f *core.Flow, asse
 	incoming := map[uuid.UUID][]core.Edge{}
 	for _, e := range f.Edges {
 		incoming[e.TargetID] = append(incoming[e.TargetID], e)
+		if e.Condition != nil {
+			if expr, ok := e.Condition.Predicate["cel"].(string); ok {
+				s.takeReadBy(expr, fmt.Sprintf("%s condition", f.Describe()))
+			}
+		}
 	}
-	for _, n := range f.Nodes {
+	for i, n := range f.Nodes {
 		b, ok := c.WorkBlock(n.TargetID, n.TargetVersion)
 		if !ok {
 			continue // validation reports it
 		}
 		label := fmt.Sprintf("%s node %q", f.Describe(), nodeLabel(n))
+		itemPort := ""
+		if ext, err := core.NodeExtensions(f, i, b); err == nil && ext.ForEach != nil {
+			// Each item fills this port; the list comes from the expression.
+			itemPort = ext.ForEach.As
+			s.takeReadBy(ext.ForEach.Items, label+" for_each")
+		}
 		s.route(r, b, label)
 		edges := incoming[n.ID]
 		onlyRun := true
@@ -155,6 +167,7 @@ func (s *runShape) addFlow(c *core.Catalog, r *router.Router, f *core.Flow, asse
 				supplied[m.TargetPort] = m.SourcePort
 			}
 		}
+		delete(supplied, itemPort)
 		for port, input := range supplied {
 			s.takes[input] = appendOnce(s.takes[input], label)
 			if assessment || !onlyRun {
@@ -166,6 +179,22 @@ func (s *runShape) addFlow(c *core.Catalog, r *router.Router, f *core.Flow, asse
 				}
 			}
 		}
+	}
+}
+
+// inputRefs finds the run inputs a CEL expression reads: inputs.name and
+// inputs["name"]. Reading too much here only makes preflight accept an
+// input; the run then simply does not use it.
+var inputRefs = regexp.MustCompile(`\binputs\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([^"']+)["']\s*\])`)
+
+// takeReadBy counts the inputs expr reads as taken by who.
+func (s *runShape) takeReadBy(expr, who string) {
+	for _, m := range inputRefs.FindAllStringSubmatch(expr, -1) {
+		name := m[1]
+		if name == "" {
+			name = m[2]
+		}
+		s.takes[name] = appendOnce(s.takes[name], who)
 	}
 }
 

@@ -76,6 +76,14 @@ edges:
   - to: triage
     condition: {description: only sometimes, predicate: {cel: "inputs.go == true"}}
 ---
+kind: flow
+name: Sprint
+version: 1
+nodes:
+  - {alias: triage, block: Triage@1, metadata: {for_each: {items: "inputs.tickets", as: ticket_id}}}
+edges:
+  - {to: triage}
+---
 kind: contract
 name: Release
 version: 1
@@ -112,6 +120,10 @@ func TestPreflight(t *testing.T) {
 		{name: "unknown input, nothing close", ref: "Handle", inputs: map[string]any{"ticket_id": "T-1", "bogus": 1},
 			want: []string{`unknown input "bogus"`}},
 		{name: "conditional entry edge asks nothing", ref: "Maybe", inputs: map[string]any{}},
+		{name: "an input only a condition reads is known", ref: "Maybe", inputs: map[string]any{"go": true, "ticket_id": "T"}},
+		{name: "for_each: the list is read, the item port is not asked", ref: "Sprint", inputs: map[string]any{"tickets": []any{"a", "b"}}},
+		{name: "for_each: the item port given as an input is unknown", ref: "Sprint", inputs: map[string]any{"tickets": []any{"a"}, "ticket_id": "x"},
+			want: []string{`unknown input "ticket_id"`}},
 		{name: "unroutable block", ref: "Ship", inputs: nil,
 			want: []string{`flow "Ship" v1 node "deploy"`, "kubernetes", "no plugin serves"}},
 		{name: "contract collects every work flow", ref: "Release", inputs: map[string]any{"ticket_id": "T-1"},
