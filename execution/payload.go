@@ -60,6 +60,9 @@ type Created struct {
 	Role        Role      `json:"role,omitempty"`
 	// RequiredOutcomeID names the outcome an assessment or test flow serves.
 	RequiredOutcomeID uuid.UUID `json:"required_outcome_id,omitzero"`
+	// RerunOf is the flow (or contract) execution this one reruns: its
+	// completed work is claimed (see Claim) rather than run again.
+	RerunOf uuid.UUID `json:"rerun_of,omitzero"`
 
 	// Contract executions.
 	ContractID      uuid.UUID `json:"contract_id,omitzero"`
