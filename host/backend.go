@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/tasks"
 	"github.com/openoma/openoma/store"
 )
@@ -126,11 +126,43 @@ func (h *Host) mustRun(verb string) error {
 }
 
 // Plugins implements control.Backend.
-func (h *Host) Plugins(context.Context) (any, error) { return h.plugins.Status(), nil }
+func (h *Host) Plugins(context.Context) ([]plugins.Status, error) { return h.plugins.Status(), nil }
 
-// Task implements control.Backend: the task verbs (see package tasks).
-func (h *Host) Task(ctx context.Context, verb string, request json.RawMessage, by control.Caller) (any, error) {
-	return h.tasks.Handle(ctx, verb, request, by)
+// Task implements control.Backend: list and show answer tasks; claim,
+// complete, fail and decide act as the caller (or, with As, as the person
+// named: admins only) and answer the task as it is afterwards.
+func (h *Host) Task(ctx context.Context, req control.TaskRequest, by control.Caller) (control.TaskAnswer, error) {
+	one := func(t tasks.Task, err error) (control.TaskAnswer, error) {
+		if err != nil {
+			return control.TaskAnswer{}, err
+		}
+		return control.TaskAnswer{Task: &t}, nil
+	}
+	switch req.Verb {
+	case control.TaskList:
+		list, err := h.tasks.List(ctx, tasks.Filter{All: req.All, Assignee: req.Assignee, Group: req.Group})
+		return control.TaskAnswer{Tasks: list}, err
+	case control.TaskShow:
+		return one(h.tasks.Show(ctx, req.ID))
+	}
+	a, err := h.tasks.People().ActAs(by, req.As)
+	if err != nil {
+		return control.TaskAnswer{}, err
+	}
+	switch req.Verb {
+	case control.TaskClaim:
+		return one(h.tasks.Claim(ctx, req.ID, a))
+	case control.TaskComplete:
+		return one(h.tasks.Complete(ctx, req.ID, tasks.CompleteInput{Outputs: req.Outputs, Text: req.Text}, a))
+	case control.TaskFail:
+		return one(h.tasks.Fail(ctx, req.ID, req.Reason, a))
+	case control.TaskDecide:
+		if req.Answer == nil {
+			return control.TaskAnswer{}, fmt.Errorf("task decide: say yes or no: %w", control.ErrInvalid)
+		}
+		return one(h.tasks.Decide(ctx, req.ID, *req.Answer, req.Reason, a))
+	}
+	return control.TaskAnswer{}, fmt.Errorf("task: unknown verb %q (want list, show, claim, complete, fail or decide): %w", req.Verb, control.ErrInvalid)
 }
 
 // Tasks returns the service for people's tasks.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,13 +25,9 @@ daemon it shows where each binary would be found and checks its checksum.`,
 				return err
 			}
 			defer s.Close()
-			raw, err := s.Plugins(cmd.Context())
+			list, err := s.Plugins(cmd.Context())
 			if err != nil {
 				return err
-			}
-			var list []plugins.Status
-			if err := json.Unmarshal(raw, &list); err != nil {
-				return fmt.Errorf("decode plugins: %w", err)
 			}
 			if s.embedded {
 				for i := range list {

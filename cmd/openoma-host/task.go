@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/openoma/openoma/host/control"
 	"github.com/openoma/openoma/host/tasks"
 )
 
@@ -35,26 +36,27 @@ user. See docs/human-work.md.`,
 	return cmd
 }
 
-// taskCall sends one task verb to the daemon (or an embedded host) and
-// decodes the answer into out.
-func (g *globals) taskCall(ctx context.Context, verb string, req tasks.Request, out any) error {
+// taskCall sends one task verb to the daemon (or an embedded host).
+func (g *globals) taskCall(ctx context.Context, verb control.TaskVerb, req tasks.Request) (control.TaskAnswer, error) {
 	cfg, err := g.loadConfig()
 	if err != nil {
-		return err
+		return control.TaskAnswer{}, err
 	}
 	s, err := g.connect(ctx, cfg, false)
 	if err != nil {
-		return err
+		return control.TaskAnswer{}, err
 	}
 	defer s.Close()
-	raw, err := s.Task(ctx, verb, req)
+	return s.Task(ctx, control.TaskRequest{Verb: verb, Request: req})
+}
+
+// taskDo sends a verb that answers one task.
+func (g *globals) taskDo(ctx context.Context, verb control.TaskVerb, req tasks.Request) (tasks.Task, error) {
+	a, err := g.taskCall(ctx, verb, req)
 	if err != nil {
-		return err
+		return tasks.Task{}, err
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("decode task answer: %w", err)
-	}
-	return nil
+	return *a.Task, nil
 }
 
 func newTaskListCommand(g *globals) *cobra.Command {
@@ -64,10 +66,11 @@ func newTaskListCommand(g *globals) *cobra.Command {
 		Short: "List open tasks (overdue ones marked)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var list []tasks.Task
-			if err := g.taskCall(cmd.Context(), tasks.VerbList, req, &list); err != nil {
+			a, err := g.taskCall(cmd.Context(), control.TaskList, req)
+			if err != nil {
 				return err
 			}
+			list := a.Tasks
 			if g.json {
 				if list == nil {
 					list = []tasks.Task{}
@@ -124,8 +127,8 @@ func newTaskShowCommand(g *globals) *cobra.Command {
 		Short: "Show a task: what to do, the inputs, the outputs to fill",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var t tasks.Task
-			if err := g.taskCall(cmd.Context(), tasks.VerbShow, tasks.Request{ID: args[0]}, &t); err != nil {
+			t, err := g.taskDo(cmd.Context(), control.TaskShow, tasks.Request{ID: args[0]})
+			if err != nil {
 				return err
 			}
 			return g.printTask(t)
@@ -203,8 +206,8 @@ func newTaskClaimCommand(g *globals) *cobra.Command {
 		Short: "Take a task: it becomes yours (recorded as executor_assigned)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var t tasks.Task
-			if err := g.taskCall(cmd.Context(), tasks.VerbClaim, tasks.Request{ID: args[0], As: as}, &t); err != nil {
+			t, err := g.taskDo(cmd.Context(), control.TaskClaim, tasks.Request{ID: args[0], As: as})
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -251,8 +254,8 @@ question: --output answer=true (or false), optionally --output reason=...`,
 				}
 				req.Text[strings.TrimSpace(name)] = value
 			}
-			var t tasks.Task
-			if err := g.taskCall(cmd.Context(), tasks.VerbComplete, req, &t); err != nil {
+			t, err := g.taskDo(cmd.Context(), control.TaskComplete, req)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -282,8 +285,8 @@ func newTaskFailCommand(g *globals) *cobra.Command {
 		Short: "Record that a task cannot be done; its block fails with the reason",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var t tasks.Task
-			if err := g.taskCall(cmd.Context(), tasks.VerbFail, tasks.Request{ID: args[0], As: as, Reason: reason}, &t); err != nil {
+			t, err := g.taskDo(cmd.Context(), control.TaskFail, tasks.Request{ID: args[0], As: as, Reason: reason})
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -313,8 +316,8 @@ func newTaskDecideCommand(g *globals) *cobra.Command {
 			default:
 				return fmt.Errorf("answer %q: want yes or no", args[1])
 			}
-			var t tasks.Task
-			if err := g.taskCall(cmd.Context(), tasks.VerbDecide, tasks.Request{ID: args[0], As: as, Reason: reason, Answer: &answer}, &t); err != nil {
+			t, err := g.taskDo(cmd.Context(), control.TaskDecide, tasks.Request{ID: args[0], As: as, Reason: reason, Answer: &answer})
+			if err != nil {
 				return err
 			}
 			if g.json {

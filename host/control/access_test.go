@@ -82,7 +82,7 @@ func TestRefusedPeerIsServedNothing(t *testing.T) {
 	calls := map[string]func() error{
 		"run":     func() error { _, err := c.Run(ctx, "flow", nil, false, nil); return err },
 		"plugins": func() error { _, err := c.Plugins(ctx); return err },
-		"task":    func() error { _, err := c.Task(ctx, "list", nil); return err },
+		"task":    func() error { _, err := c.Task(ctx, TaskRequest{Verb: TaskList}); return err },
 	}
 	for name, call := range calls {
 		err := call()

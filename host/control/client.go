@@ -210,28 +210,6 @@ func (c *Client) Cancel(ctx context.Context, executionID, reason string) error {
 	return fromStatus(err)
 }
 
-// Plugins returns the daemon's plugin status as JSON.
-func (c *Client) Plugins(ctx context.Context) (json.RawMessage, error) {
-	m, err := c.api.Plugins(ctx, &controlpb.PluginsRequest{})
-	if err != nil {
-		return nil, fromStatus(err)
-	}
-	return m.PluginsJson, nil
-}
-
-// Task sends one task verb with a JSON request and returns the JSON answer.
-func (c *Client) Task(ctx context.Context, verb string, request any) (json.RawMessage, error) {
-	b, err := json.Marshal(request)
-	if err != nil {
-		return nil, fmt.Errorf("encode task request: %w", err)
-	}
-	m, err := c.api.Task(ctx, &controlpb.TaskRequest{Verb: verb, RequestJson: b})
-	if err != nil {
-		return nil, fromStatus(err)
-	}
-	return m.ResponseJson, nil
-}
-
 // Backup streams a snapshot of the daemon's event store into w.
 func (c *Client) Backup(ctx context.Context, w io.Writer) error {
 	stream, err := c.api.Backup(ctx, &controlpb.BackupRequest{})

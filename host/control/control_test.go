@@ -18,7 +18,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/schedule"
+	"github.com/openoma/openoma/host/tasks"
 )
 
 // fakeBackend is an in-memory Backend whose executions finish after a set
@@ -28,6 +30,7 @@ type fakeBackend struct {
 	runs      map[uuid.UUID]int // reports served so far
 	cancelled map[uuid.UUID]Caller
 	taskBy    Caller
+	taskReq   TaskRequest
 	recent    RecentFilter // the last filter Recent was asked for
 	signalled []string
 }
@@ -131,18 +134,23 @@ func (f *fakeBackend) Backup(_ context.Context, w io.Writer) error {
 	return err
 }
 
-func (f *fakeBackend) Plugins(context.Context) (any, error) {
-	return []map[string]any{{"name": "shell"}}, nil
+func (f *fakeBackend) Plugins(context.Context) ([]plugins.Status, error) {
+	return []plugins.Status{{Name: "shell", Hints: []string{"shell"}, Running: true, PID: "42",
+		StartedAt: time.Unix(1700000000, 0), Restarts: 2, LastError: "boom"}}, nil
 }
 
-func (f *fakeBackend) Task(_ context.Context, verb string, req json.RawMessage, by Caller) (any, error) {
+func (f *fakeBackend) Task(_ context.Context, req TaskRequest, by Caller) (TaskAnswer, error) {
 	f.mu.Lock()
 	f.taskBy = by
+	f.taskReq = req
 	f.mu.Unlock()
-	if verb == "complete" {
-		return nil, fmt.Errorf("task t1: only alice may act: %w", ErrDenied)
+	switch req.Verb {
+	case TaskComplete:
+		return TaskAnswer{}, fmt.Errorf("task t1: only alice may act: %w", ErrDenied)
+	case TaskList:
+		return TaskAnswer{Tasks: []tasks.Task{{Title: "one"}, {Title: "two"}}}, nil
 	}
-	return map[string]any{"verb": verb, "request": req}, nil
+	return TaskAnswer{Task: &tasks.Task{Title: string(req.Verb) + " " + req.ID, Reason: req.Reason}}, nil
 }
 
 func serve(t *testing.T, b Backend) (string, *Client) {
@@ -214,7 +222,10 @@ func TestErrorsKeepTheirMeaning(t *testing.T) {
 		{"cancel unknown", func() error { return c.Cancel(ctx, uuid.NewString(), "x") }, ErrNotFound},
 		{"signal unknown", func() error { _, err := c.Signal(ctx, uuid.NewString(), "deployed", nil); return err }, ErrNotFound},
 		{"signal without a name", func() error { _, err := c.Signal(ctx, uuid.NewString(), " ", nil); return err }, ErrInvalid},
-		{"denied", func() error { _, err := c.Task(ctx, "complete", map[string]string{"id": "t1"}); return err }, ErrDenied},
+		{"denied", func() error {
+			_, err := c.Task(ctx, TaskRequest{Verb: TaskComplete, Request: tasks.Request{ID: "t1"}})
+			return err
+		}, ErrDenied},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,8 +271,12 @@ func TestEventsAndPlugins(t *testing.T) {
 		t.Fatalf("sequences %v, want [2 3]", seqs)
 	}
 	p, err := c.Plugins(context.Background())
-	if err != nil || string(p) != `[{"name":"shell"}]` {
-		t.Fatalf("Plugins = %s, %v", p, err)
+	if err != nil || len(p) != 1 {
+		t.Fatalf("Plugins = %+v, %v", p, err)
+	}
+	if g := p[0]; g.Name != "shell" || g.Hints[0] != "shell" || !g.Running || g.PID != "42" || !g.StartedAt.Equal(time.Unix(1700000000, 0)) ||
+		g.Restarts != 2 || g.LastError != "boom" {
+		t.Fatalf("plugin status across the wire: %+v", g)
 	}
 }
 
@@ -374,5 +389,33 @@ func TestScheduleRoundTrip(t *testing.T) {
 	}
 	if _, err := c.Schedule(ctx, ScheduleRequest{Verb: ScheduleShow, Spec: schedule.Spec{Name: "nope"}}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown schedule: %v", err)
+	}
+}
+
+// A task request's fields and the answer's tasks cross the wire typed.
+func TestTaskRoundTrip(t *testing.T) {
+	f := newFake()
+	_, c := serve(t, f)
+	ctx := context.Background()
+	yes := true
+	req := TaskRequest{Verb: TaskDecide, Request: tasks.Request{ID: "abcd", As: "rita", Reason: "ship it", Answer: &yes,
+		Outputs: map[string]any{"n": 2.0}, Text: map[string]string{"verdict": "approved"}}}
+	a, err := c.Task(ctx, req)
+	if err != nil || a.Task == nil || a.Task.Title != "decide abcd" || a.Task.Reason != "ship it" {
+		t.Fatalf("decide: %+v, %v", a, err)
+	}
+	f.mu.Lock()
+	got := f.taskReq
+	f.mu.Unlock()
+	if got.Verb != TaskDecide || got.ID != "abcd" || got.As != "rita" || got.Answer == nil || !*got.Answer ||
+		got.Outputs["n"] != 2.0 || got.Text["verdict"] != "approved" {
+		t.Fatalf("the backend saw %+v", got)
+	}
+	list, err := c.Task(ctx, TaskRequest{Verb: TaskList, Request: tasks.Request{All: true, Group: "ops"}})
+	if err != nil || len(list.Tasks) != 2 || list.Tasks[1].Title != "two" || list.Task != nil {
+		t.Fatalf("list: %+v, %v", list, err)
+	}
+	if _, err := c.Task(ctx, TaskRequest{Verb: "frobnicate"}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "unknown verb") {
+		t.Fatalf("unknown verb: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control/controlpb"
 	"github.com/openoma/openoma/host/identity"
+	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/schedule"
 	"github.com/openoma/openoma/host/tasks"
 )
@@ -47,10 +48,10 @@ type Backend interface {
 	// Schedule performs one schedule verb and returns the schedules it
 	// concerns (none for delete).
 	Schedule(ctx context.Context, req ScheduleRequest, by Caller) ([]schedule.Schedule, error)
-	Plugins(ctx context.Context) (any, error)
-	// Task handles the manual plugin's task verbs; request and response
-	// are JSON.
-	Task(ctx context.Context, verb string, request json.RawMessage, by Caller) (any, error)
+	// Plugins reports the configured plugins and their health.
+	Plugins(ctx context.Context) ([]plugins.Status, error)
+	// Task performs one of the manual plugin's task verbs as by.
+	Task(ctx context.Context, req TaskRequest, by Caller) (TaskAnswer, error)
 	// Backup writes a consistent snapshot of the event store to w.
 	Backup(ctx context.Context, w io.Writer) error
 }
@@ -369,31 +370,6 @@ func (s *Server) Signal(ctx context.Context, req *controlpb.SignalRequest) (*con
 	}
 	s.log.Info("signal recorded", "execution", id, "name", req.Name, "by", caller.String())
 	return &controlpb.SignalResponse{SignalId: sig.String()}, nil
-}
-
-func (s *Server) Plugins(ctx context.Context, _ *controlpb.PluginsRequest) (*controlpb.PluginsResponse, error) {
-	v, err := s.backend.Plugins(ctx)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "encode plugins: %v", err)
-	}
-	return &controlpb.PluginsResponse{PluginsJson: b}, nil
-}
-
-func (s *Server) Task(ctx context.Context, req *controlpb.TaskRequest) (*controlpb.TaskResponse, error) {
-	caller, _ := CallerFrom(ctx)
-	v, err := s.backend.Task(ctx, req.Verb, req.RequestJson, caller)
-	if err != nil {
-		return nil, toStatus(err)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "encode task response: %v", err)
-	}
-	return &controlpb.TaskResponse{ResponseJson: b}, nil
 }
 
 // backupChunkSize is the size of the messages a backup is streamed in.
