@@ -43,14 +43,23 @@ type job struct {
 
 	queued   bool // waiting for a slot
 	inFlight bool // the adapter call has not returned yet
+	// waits: the block's log says it waits (sdk.ProgressWaiting), so it
+	// holds no slot, though the dispatcher still knows it as handed out.
+	waits bool
 }
 
-// dispatcher bounds how many block executions run on each plugin at once.
-// A block holds its plugin's slot from dispatch until its terminal event is
-// observed, so the bound is on running work, not on calls in flight.
-// Blocks waiting for a slot queue in FIFO order per plugin. The dispatcher
-// only keeps the books; run makes the adapter call (asynchronously), so the
-// dispatcher knows nothing of the engine.
+// dispatcher bounds how many block executions work on each plugin at once.
+// A block holds its plugin's slot from dispatch until its terminal event or
+// its first waiting event (sdk.ProgressWaiting) is observed, so the bound
+// is on work in flight — not on calls in flight, and not on blocks that
+// wait days for a person. Blocks waiting for a slot queue in FIFO order
+// per plugin. The dispatcher only keeps the books; run makes the adapter
+// call (asynchronously), so the dispatcher knows nothing of the engine.
+//
+// The books are rebuilt from the log after a restart: a block handed back
+// to its plugin takes a slot, above the limit if need be (it is already
+// running there), and gives it up as soon as its log is found to say it
+// waits (runJob reads it before resuming).
 type dispatcher struct {
 	run      func(*job)
 	limits   map[string]int
@@ -59,6 +68,10 @@ type dispatcher struct {
 	mu      sync.Mutex
 	plugins map[string]*pluginSlots
 	holders map[uuid.UUID]*job // block execution → its job, holding or waiting for a slot
+	// waited lists blocks seen to wait while not held here (their job
+	// comes later, or another host runs them); a job for one of them
+	// takes no slot. Entries go with the block's terminal event.
+	waited map[uuid.UUID]bool
 }
 
 type pluginSlots struct {
@@ -67,7 +80,7 @@ type pluginSlots struct {
 }
 
 func newDispatcher(run func(*job), limits map[string]int, def int) *dispatcher {
-	return &dispatcher{run: run, limits: limits, defLimit: def, plugins: map[string]*pluginSlots{}, holders: map[uuid.UUID]*job{}}
+	return &dispatcher{run: run, limits: limits, defLimit: def, plugins: map[string]*pluginSlots{}, holders: map[uuid.UUID]*job{}, waited: map[uuid.UUID]bool{}}
 }
 
 func (d *dispatcher) limit(plugin string) int {
@@ -89,6 +102,11 @@ func (d *dispatcher) submit(j *job, force bool) {
 	}
 	d.holders[j.blockID] = j
 	slots := d.slots(j.plugin)
+	if d.waited[j.blockID] {
+		j.waits = true
+		d.start(j)
+		return
+	}
 	if force || slots.running < d.limit(j.plugin) {
 		slots.running++
 		d.start(j)
@@ -118,6 +136,7 @@ func (d *dispatcher) start(j *job) {
 func (d *dispatcher) release(blockID uuid.UUID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	delete(d.waited, blockID)
 	j := d.holders[blockID]
 	if j == nil {
 		return
@@ -128,13 +147,63 @@ func (d *dispatcher) release(blockID uuid.UUID) {
 		slots.waiting = slices.DeleteFunc(slots.waiting, func(w *job) bool { return w == j })
 		return
 	}
+	if !j.waits {
+		slots.running--
+	}
+	d.drain(j.plugin, slots)
+}
+
+// waits frees the slot of a block whose log says it now waits (see
+// sdk.ProgressWaiting) and starts the next block queued for that plugin.
+// The block stays known as handed out, so it is neither dispatched again
+// nor counted twice; its terminal event still ends it here. A block not
+// held here is remembered, so that its job, if it comes, takes no slot.
+func (d *dispatcher) waits(blockID uuid.UUID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	j := d.holders[blockID]
+	if j == nil {
+		d.waited[blockID] = true
+		return
+	}
+	if j.waits {
+		return
+	}
+	j.waits = true
+	if j.queued {
+		// Its plugin already has it (a previous process handed it over):
+		// it will be called in its turn, without taking a slot then.
+		return
+	}
+	slots := d.slots(j.plugin)
 	slots.running--
-	for slots.running < d.limit(j.plugin) && len(slots.waiting) > 0 {
+	d.drain(j.plugin, slots)
+}
+
+// drain starts queued blocks of plugin while it has free slots. A queued
+// block already known to wait starts without taking one. The caller holds
+// d.mu.
+func (d *dispatcher) drain(plugin string, slots *pluginSlots) {
+	for len(slots.waiting) > 0 {
 		next := slots.waiting[0]
+		if !next.waits {
+			if slots.running >= d.limit(plugin) {
+				return
+			}
+			slots.running++
+		}
 		slots.waiting = slots.waiting[1:]
-		slots.running++
 		d.start(next)
 	}
+}
+
+// inUse reports how many slots of plugin are taken and how many blocks
+// queue for one: what the limit bounds.
+func (d *dispatcher) inUse(plugin string) (running, queued int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.slots(plugin)
+	return s.running, len(s.waiting)
 }
 
 // dropQueued removes a block that still waits for a slot (it never reached
@@ -171,7 +240,21 @@ func (d *dispatcher) returned(j *job) {
 // block with the reason; a block that ended before its turn came is let go.
 func (e *Engine) runJob(ctx context.Context, j *job) {
 	defer e.dispatch.returned(j)
-	if info, err := e.store.Execution(ctx, j.blockID); err == nil && info.Terminal {
+	if j.kind == jobResume {
+		// A block handed back after a restart took a slot (it runs on its
+		// plugin whatever the limit says); its log says whether it only
+		// waits, and then the slot goes back at once: the accounting is
+		// rebuilt from the log, not carried over from the dead process.
+		if events, err := e.store.Events(ctx, j.blockID, 0); err == nil {
+			if slices.ContainsFunc(events, func(ev execution.Event) bool { return ev.EventType.IsTerminal() }) {
+				e.dispatch.release(j.blockID)
+				return
+			}
+			if sdk.Waits(events) {
+				e.dispatch.waits(j.blockID)
+			}
+		}
+	} else if info, err := e.store.Execution(ctx, j.blockID); err == nil && info.Terminal {
 		e.dispatch.release(j.blockID)
 		return
 	}
@@ -241,7 +324,11 @@ func (d *dispatcher) hold(j *job) bool {
 		return !held.queued
 	}
 	d.holders[j.blockID] = j
-	d.slots(j.plugin).running++
+	if d.waited[j.blockID] {
+		j.waits = true
+	} else {
+		d.slots(j.plugin).running++
+	}
 	j.inFlight = true
 	return true
 }

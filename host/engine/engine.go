@@ -14,6 +14,7 @@ import (
 	"github.com/openoma/openoma/condition"
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/sdk"
 	"github.com/openoma/openoma/store"
 )
 
@@ -41,7 +42,9 @@ type Config struct {
 	// record a cancellation it was asked for before the host records it.
 	CallTimeout time.Duration
 	// MaxConcurrency bounds, per plugin name, how many block executions run
-	// on that plugin at once (from dispatch to their terminal event).
+	// on that plugin at once (from dispatch to their terminal event, or to
+	// their first waiting event: a block that waits holds no slot, see
+	// sdk.ProgressWaiting).
 	MaxConcurrency map[string]int
 	// DefaultMaxConcurrency applies to plugins not in MaxConcurrency.
 	DefaultMaxConcurrency int
@@ -318,6 +321,9 @@ func (e *Engine) observe(ctx context.Context, ev execution.Event) {
 	}
 	switch m.kind {
 	case execution.KindBlock:
+		if !terminal && sdk.IsWaiting(&ev) {
+			e.dispatch.waits(ev.ExecutionID) // waiting is not work: free its slot
+		}
 		if !terminal || m.parent == uuid.Nil {
 			return
 		}
