@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
@@ -39,8 +40,8 @@ type builtinSet struct {
 	signals *builtin.Signals
 }
 
-func newBuiltins(s store.EventStore) *builtinSet {
-	return &builtinSet{timer: builtin.NewTimer(time.Now), signals: builtin.NewSignals(s)}
+func newBuiltins(s store.EventStore, log hclog.Logger) *builtinSet {
+	return &builtinSet{timer: builtin.NewTimer(time.Now), signals: builtin.NewSignals(s, log.Named("signals"))}
 }
 
 func (b *builtinSet) adapter(name string) (sdk.Adapter, bool) {
@@ -77,26 +78,23 @@ func (h *Host) Signal(ctx context.Context, target uuid.UUID, name string, output
 	if err != nil {
 		return uuid.Nil, err
 	}
-	block, err := h.signalBlock(flow, name)
+	blocks, err := h.signalBlocks(flow, name)
 	if err != nil {
 		return uuid.Nil, err
 	}
 	if outputs == nil {
 		outputs = map[string]any{}
 	}
-	var ports sdk.Ports
-	if err := ports.CheckOutputs(*block, outputs, "signal "+name); err != nil {
-		return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrInvalid)
-	}
-	var missing []string
-	for _, p := range block.Outputs {
-		if _, ok := outputs[p.Name]; p.Required && !ok {
-			missing = append(missing, fmt.Sprintf("%q", p.Name))
+	// The outputs must fit a node that waits for the name (two nodes may
+	// share one with different ports; each takes only what fits it).
+	var misfits []error
+	for _, b := range blocks {
+		if err := h.builtins.signals.Fits(*b, outputs); err != nil {
+			misfits = append(misfits, err)
 		}
 	}
-	if len(missing) > 0 {
-		return uuid.Nil, fmt.Errorf("%s: signal %s: required output %s not given (--output PORT=VALUE): %w",
-			block.Describe(), name, strings.Join(missing, ", "), control.ErrInvalid)
+	if len(misfits) == len(blocks) {
+		return uuid.Nil, fmt.Errorf("signal %s: %w: %w", name, errors.Join(misfits...), control.ErrInvalid)
 	}
 	sender := by.Executor()
 	ev, err := execution.NewEvent(flowID, execution.EventProgress, &sender,
@@ -154,9 +152,11 @@ func (h *Host) flowOfExecution(ctx context.Context, id uuid.UUID) (*core.Flow, e
 	return f, nil
 }
 
-// signalBlock is the block of a node of f that waits for the signal name.
-func (h *Host) signalBlock(f *core.Flow, name string) (*core.WorkBlock, error) {
+// signalBlocks are the blocks of the nodes of f that wait for the signal
+// name.
+func (h *Host) signalBlocks(f *core.Flow, name string) ([]*core.WorkBlock, error) {
 	var names []string
+	var found []*core.WorkBlock
 	for _, n := range f.Nodes {
 		b, ok := h.catalog.WorkBlock(n.TargetID, n.TargetVersion)
 		if !ok || !slices.Contains(b.ExecutionHints, core.HintSignal) {
@@ -167,13 +167,16 @@ func (h *Host) signalBlock(f *core.Flow, name string) (*core.WorkBlock, error) {
 			continue
 		}
 		if want == name {
-			return b, nil
+			found = append(found, b)
 		}
 		names = append(names, want)
+	}
+	if len(found) > 0 {
+		return found, nil
 	}
 	if len(names) == 0 {
 		return nil, fmt.Errorf("%s waits for no signal: %w", f.Describe(), control.ErrInvalid)
 	}
 	slices.Sort(names)
-	return nil, fmt.Errorf("%s has no signal %q; it waits for %s: %w", f.Describe(), name, strings.Join(names, ", "), control.ErrInvalid)
+	return nil, fmt.Errorf("%s has no signal %q; it waits for %s: %w", f.Describe(), name, strings.Join(slices.Compact(names), ", "), control.ErrInvalid)
 }

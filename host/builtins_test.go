@@ -36,6 +36,24 @@ outputs:
   - {name: note, description: optional, required: false}
 execution_hints: [openoma.signal]
 ---
+kind: work_block
+name: Counted
+version: 1
+inputs: []
+outputs:
+  - {name: count, description: how many, schema: {type: integer}}
+execution_hints: [openoma.signal]
+---
+kind: flow
+name: Two Waits
+version: 1
+nodes:
+  - {alias: a, block: Deployed@1, metadata: {signal: {name: go}}}
+  - {alias: b, block: Counted@1, metadata: {signal: {name: go}}}
+edges:
+  - {to: a}
+  - {to: b}
+---
 kind: flow
 name: Release
 version: 1
@@ -174,7 +192,7 @@ func eventCount(t *testing.T, h *Host, id uuid.UUID) int {
 func TestTimerFiresAtRecordedTimeAfterRestart(t *testing.T) {
 	dir := t.TempDir()
 	defs := filepath.Join(dir, "defs.yaml")
-	if err := os.WriteFile(defs, []byte(strings.Replace(builtinDefs, "wait: 300ms", "wait: 2s", 1)), 0o600); err != nil {
+	if err := os.WriteFile(defs, []byte(strings.Replace(builtinDefs, "wait: 300ms", "wait: 4s", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Defaults()
@@ -198,6 +216,10 @@ func TestTimerFiresAtRecordedTimeAfterRestart(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Down for 2 of the 4 seconds: a timer that started its wait over
+	// would fire 4 s after the restart, 2 s after its due time.
+	time.Sleep(2 * time.Second)
+	restarted := time.Now()
 	h2, err := Open(&cfg, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -240,6 +262,9 @@ func TestTimerFiresAtRecordedTimeAfterRestart(t *testing.T) {
 		if late := fired.Sub(due); late < 0 || late > time.Second {
 			t.Errorf("fired at %v, %v after the recorded due %v; want within 1s", fired, late, due)
 		}
+		if since := fired.Sub(restarted); since > 3*time.Second {
+			t.Errorf("fired %v after the restart: the wait started over", since)
+		}
 	}
 }
 
@@ -267,4 +292,41 @@ func waitForDue(t *testing.T, h *Host, flow uuid.UUID) time.Time {
 	}
 	t.Fatal("the timer never recorded its due time")
 	return time.Time{}
+}
+
+// Two nodes wait for the same name with different ports: each signal goes
+// to the node it fits, a signal that fits neither is refused, and the flow
+// ends when both got theirs.
+func TestSignalGoesToTheNodeItFits(t *testing.T) {
+	h := openBuiltinHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id, err := h.Start(ctx, "Two Waits", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := identity.Caller{User: "bob", Person: "bob"}
+	if _, err := h.Signal(ctx, id, "go", map[string]any{"colour": "red"}, bob); !errors.Is(err, control.ErrInvalid) {
+		t.Fatalf("a signal that fits no node: %v", err)
+	}
+	for _, out := range []map[string]any{{"count": 3}, {"url": "https://x"}} {
+		if _, err := h.Signal(ctx, id, "go", out, bob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if state, err := h.engine.Wait(ctx, id); err != nil || state != execution.StateCompleted {
+		rep, _, _ := h.Report(ctx, id)
+		raw, _ := json.Marshal(rep)
+		t.Fatalf("flow ended %s, %v: %s", state, err, raw)
+	}
+	rep, _, err := h.Report(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(rep)
+	for _, want := range []string{`"count":3`, `"url":"https://x"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("report lacks %s: %s", want, raw)
+		}
+	}
 }

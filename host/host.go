@@ -103,7 +103,7 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 		h.store.Close()
 		return nil, err
 	}
-	h.builtins = newBuiltins(h.store)
+	h.builtins = newBuiltins(h.store, log)
 	maxConc := map[string]int{builtin.TimerName: builtinUnlimited, builtin.SignalName: builtinUnlimited}
 	for _, p := range cfg.Plugins {
 		if p.MaxConcurrency > 0 {

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
@@ -51,10 +54,14 @@ type receivedProgress struct {
 type Signals struct {
 	sdk.NoConditions
 	store store.EventStore
+	log   hclog.Logger
 
-	mu      sync.Mutex // serialises taking a signal, so two blocks never take one
-	waiting map[uuid.UUID]*waiter
-	wg      sync.WaitGroup
+	mu       sync.Mutex // serialises taking a signal, so two blocks never take one
+	waiting  map[uuid.UUID]*waiter
+	stopped  bool // after Shutdown: no new waits
+	wg       sync.WaitGroup
+	ports    sdk.Ports
+	retryGap time.Duration
 }
 
 type waiter struct {
@@ -70,8 +77,29 @@ var (
 )
 
 // NewSignals returns the signal adapter over the host's store.
-func NewSignals(s store.EventStore) *Signals {
-	return &Signals{store: s, waiting: map[uuid.UUID]*waiter{}}
+func NewSignals(s store.EventStore, log hclog.Logger) *Signals {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Signals{store: s, log: log, waiting: map[uuid.UUID]*waiter{}, retryGap: time.Second}
+}
+
+// Fits reports whether outputs may complete block: every required output
+// given, none undeclared, each matching its port's schema.
+func (s *Signals) Fits(block core.WorkBlock, outputs map[string]any) error {
+	if err := s.ports.CheckOutputs(block, outputs, "signal"); err != nil {
+		return err
+	}
+	var missing []string
+	for _, p := range block.Outputs {
+		if _, ok := outputs[p.Name]; p.Required && !ok {
+			missing = append(missing, fmt.Sprintf("%q", p.Name))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s: required output %s not given", block.Describe(), strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Describe implements sdk.Adapter.
@@ -124,15 +152,9 @@ func (s *Signals) ResumeBlock(ctx context.Context, req sdk.ResumeRequest) error 
 	if b.State.IsTerminal() {
 		return nil
 	}
-	s.mu.Lock()
-	_, here := s.waiting[req.ExecutionID]
-	s.mu.Unlock()
-	if here {
-		return nil
-	}
 	name, err := SignalNameOf(req.Block, req.Node)
 	if err != nil {
-		return em.Fail(ctx, "bad_signal", err.Error())
+		return em.Fail(ctx, "bad_signal", fmt.Sprintf("%s: %v", sdk.Where(req.Block, req.Node), err))
 	}
 	if b.State == execution.StatePending {
 		if err := em.Begin(ctx); err != nil {
@@ -165,6 +187,7 @@ func (s *Signals) CancelBlock(ctx context.Context, req sdk.CancelRequest) error 
 // Shutdown stops every wait; the next start resumes them.
 func (s *Signals) Shutdown(context.Context) error {
 	s.mu.Lock()
+	s.stopped = true
 	for id, w := range s.waiting {
 		w.cancel()
 		delete(s.waiting, id)
@@ -189,30 +212,45 @@ func (s *Signals) Notify(flow uuid.UUID, name string) {
 	}
 }
 
+// wait starts waiting for the block in background, unless it waits here
+// already (a resume racing an execute) or the adapter shut down.
 func (s *Signals) wait(id, flow uuid.UUID, name string, block core.WorkBlock) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &waiter{flow: flow, name: name, wake: make(chan struct{}, 1), cancel: cancel}
 	s.mu.Lock()
+	if _, here := s.waiting[id]; here || s.stopped {
+		s.mu.Unlock()
+		cancel()
+		return
+	}
 	s.waiting[id] = w
+	s.wg.Add(1)
 	s.mu.Unlock()
 	w.wake <- struct{}{} // look once at once: a signal may be there already
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
+		retry := time.NewTimer(time.Hour)
+		retry.Stop()
+		defer retry.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-w.wake:
+			case <-retry.C:
 			}
 			done, err := s.take(ctx, id, flow, name, block)
 			if err != nil && ctx.Err() == nil {
-				sdk.Logger(ctx).Warn("signal: delivering", "block_execution", id, "error", err)
+				// A store error, say: the signal stays where it is; look again.
+				s.log.Warn("signal: delivering", "block_execution", id, "signal", name, "error", err)
+				retry.Reset(s.retryGap)
 			}
 			if done {
 				s.mu.Lock()
-				delete(s.waiting, id)
+				if s.waiting[id] == w {
+					delete(s.waiting, id)
+				}
 				s.mu.Unlock()
 				return
 			}
@@ -246,6 +284,9 @@ func (s *Signals) take(ctx context.Context, id, flow uuid.UUID, name string, blo
 		if !ok || rec.Name != name || (taken[ev.ID] && ev.ID != mine) {
 			continue
 		}
+		if ev.ID != mine && s.Fits(block, rec.Outputs) != nil {
+			continue // meant for another node of the same name, with other ports
+		}
 		if ev.ID != mine {
 			if err := em.Progress(ctx, receivedProgress{Type: progressReceived, Name: name, Signal: ev.ID}); err != nil {
 				return false, err
@@ -256,7 +297,13 @@ func (s *Signals) take(ctx context.Context, id, flow uuid.UUID, name string, blo
 			by = *rec.SentBy
 		}
 		fin := sdk.NewEmitter(s.store, id, by, sdk.WithBlock(block), sdk.WithSequence(em.Sequence()))
-		return true, fin.Finish(ctx, rec.Outputs)
+		if err := fin.Finish(ctx, rec.Outputs); err != nil {
+			if after, serr := fin.Sync(ctx); serr == nil && after.State.IsTerminal() {
+				return true, nil // ended meanwhile (a deadline, a cancel): nothing left to wait for
+			}
+			return false, err // taken and not finished: the next look finishes it ("mine")
+		}
+		return true, nil
 	}
 	return false, nil
 }

@@ -18,6 +18,10 @@ const TimerName = core.HintTimer
 // timer's due time.
 const progressTimer = "timer"
 
+// maxTimerStep is the longest a timer sleeps before it looks at the
+// wall clock again.
+const maxTimerStep = time.Minute
+
 // timerProgress is that event's payload.
 type timerProgress struct {
 	Type string    `json:"type"`
@@ -55,12 +59,15 @@ func waitTimer(ctx context.Context, job sdk.Job, now func() time.Time) (map[stri
 			return nil, err
 		}
 	}
-	if wait := due.Sub(now()); wait > 0 {
-		t := time.NewTimer(wait)
-		defer t.Stop()
+	// Wait in steps of at most a minute, looking at the wall clock each
+	// time: Go timers run on the monotonic clock, which stands still while
+	// the machine sleeps, and the due time is a wall-clock time.
+	for wait := due.Sub(now()); wait > 0; wait = due.Sub(now()) {
+		t := time.NewTimer(min(wait, maxTimerStep))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return nil, ctx.Err()
 		}
 	}
