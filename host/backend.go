@@ -10,6 +10,7 @@ import (
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/control"
+	"github.com/openoma/openoma/host/engine"
 	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/tasks"
 	"github.com/openoma/openoma/store"
@@ -64,7 +65,7 @@ func (h *Host) suggestRunnable(ref string) string {
 }
 
 // Report implements control.Backend.
-func (h *Host) Report(ctx context.Context, id uuid.UUID) (any, bool, error) {
+func (h *Host) Report(ctx context.Context, id uuid.UUID) (*engine.Report, bool, error) {
 	info, err := h.store.Execution(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, fmt.Errorf("execution %s: %w", id, control.ErrNotFound)

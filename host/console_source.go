@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/google/uuid"
 
@@ -39,11 +38,7 @@ func (s consoleSource) Report(ctx context.Context, id uuid.UUID) (*engine.Report
 	if err != nil {
 		return nil, consoleErr(err)
 	}
-	r, ok := rep.(*engine.Report)
-	if !ok {
-		return nil, fmt.Errorf("report of %s: unexpected %T", id, rep)
-	}
-	return r, nil
+	return rep, nil
 }
 
 func (s consoleSource) Events(ctx context.Context, id uuid.UUID, send func(execution.Event) error) error {

@@ -72,7 +72,7 @@ func (h *Host) ReportJSON(ctx context.Context, id uuid.UUID) (json.RawMessage, b
 	if err != nil {
 		return nil, false, fmt.Errorf("encode the report of %s: %w", id, err)
 	}
-	if r, ok := rep.(*engine.Report); ok && done && settled(r) {
+	if done && settled(rep) {
 		h.reports.put(id, raw)
 	}
 	return raw, done, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/engine"
 	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/schedule"
 	"github.com/openoma/openoma/host/tasks"
@@ -50,7 +51,7 @@ func (f *fakeBackend) Start(_ context.Context, ref string, inputs map[string]any
 	return id, nil
 }
 
-func (f *fakeBackend) Report(_ context.Context, id uuid.UUID) (any, bool, error) {
+func (f *fakeBackend) Report(_ context.Context, id uuid.UUID) (*engine.Report, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n, ok := f.runs[id]
@@ -59,11 +60,12 @@ func (f *fakeBackend) Report(_ context.Context, id uuid.UUID) (any, bool, error)
 	}
 	f.runs[id] = n + 1
 	done := n >= 2
-	state := "in_progress"
+	state := execution.StateInProgress
 	if done {
-		state = "completed"
+		state = execution.StateCompleted
 	}
-	return map[string]any{"execution_id": id, "state": state, "step": n}, done, nil
+	// The reason tells the polls apart, so a waited run streams each.
+	return &engine.Report{ExecutionID: id, State: state, Reason: fmt.Sprint("step ", n)}, done, nil
 }
 
 func (f *fakeBackend) Recent(_ context.Context, rf RecentFilter) ([]ExecutionSummary, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/config"
 	"github.com/openoma/openoma/host/control/controlpb"
+	"github.com/openoma/openoma/host/engine"
 	"github.com/openoma/openoma/host/identity"
 	"github.com/openoma/openoma/host/plugins"
 	"github.com/openoma/openoma/host/schedule"
@@ -29,9 +30,9 @@ import (
 type Backend interface {
 	// Start records a new run of a flow or contract and returns its id.
 	Start(ctx context.Context, ref string, inputs map[string]any) (uuid.UUID, error)
-	// Report returns an execution's report (JSON-encodable) and whether
-	// the execution has ended.
-	Report(ctx context.Context, id uuid.UUID) (report any, done bool, err error)
+	// Report returns an execution's report and whether the execution has
+	// ended. It crosses the wire as JSON, the object `status --json` prints.
+	Report(ctx context.Context, id uuid.UUID) (report *engine.Report, done bool, err error)
 	// Recent lists recent top-level executions, newest first.
 	Recent(ctx context.Context, f RecentFilter) ([]ExecutionSummary, error)
 	// ResolveID turns what a person typed — a full execution id or a

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/engine"
 )
 
 // waitingBackend ends an execution only when told to, and says so through
@@ -19,12 +22,12 @@ type waitingBackend struct {
 	waiting chan struct{}
 }
 
-func (w *waitingBackend) Report(ctx context.Context, id uuid.UUID) (any, bool, error) {
+func (w *waitingBackend) Report(ctx context.Context, id uuid.UUID) (*engine.Report, bool, error) {
 	select {
 	case <-w.end:
-		return map[string]any{"execution_id": id, "state": "completed"}, true, nil
+		return &engine.Report{ExecutionID: id, State: execution.StateCompleted}, true, nil
 	default:
-		return map[string]any{"execution_id": id, "state": "in_progress"}, false, nil
+		return &engine.Report{ExecutionID: id, State: execution.StateInProgress}, false, nil
 	}
 }
 
