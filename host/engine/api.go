@@ -26,6 +26,10 @@ type StartOption func(*startOptions)
 
 type startOptions struct {
 	id uuid.UUID
+	// first gives the events recorded with the created event, in the same
+	// atomic append (a rerun's claims): no decision ever sees the new
+	// execution without them.
+	first func(id uuid.UUID) []execution.Event
 }
 
 // WithExecutionID makes the new execution use id instead of a random one.
@@ -78,7 +82,11 @@ func (e *Engine) start(ctx context.Context, created execution.Created, opts []St
 		id = uuid.New()
 	}
 	e.remember(id, execMeta{kind: created.Kind})
-	if _, err := e.appendEvents(ctx, e.hostEvent(id, "created", execution.EventCreated, created)); err != nil {
+	events := []execution.Event{e.hostEvent(id, "created", execution.EventCreated, created)}
+	if o.first != nil {
+		events = append(events, o.first(id)...)
+	}
+	if _, err := e.appendEvents(ctx, events...); err != nil {
 		e.forget(id)
 		return uuid.Nil, fmt.Errorf("recording the new %s execution: %w", created.Kind, err)
 	}

@@ -38,6 +38,8 @@ type Report struct {
 	// Blocks of a flow: every block execution — each iteration, each
 	// for_each item, each attempt — in node order, then in that order.
 	Blocks []BlockReport `json:"blocks,omitempty"`
+	// RerunOf is the execution this one reruns.
+	RerunOf uuid.UUID `json:"rerun_of,omitzero"`
 
 	// WorkState of a contract: the same as State, named for what it means.
 	WorkState execution.State `json:"work_state,omitempty"`
@@ -78,6 +80,9 @@ type BlockReport struct {
 	Reason      string                  `json:"reason,omitempty"`
 	Outputs     map[string]any          `json:"outputs,omitempty"`
 	TriggeredBy []uuid.UUID             `json:"triggered_by,omitempty"`
+	// SharedFrom is the flow execution that created a block execution this
+	// one claimed (a rerun took it over instead of running it again).
+	SharedFrom uuid.UUID `json:"shared_from,omitzero"`
 }
 
 // AssessmentReport is one assessment binding of a contract execution.
@@ -135,7 +140,7 @@ func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) 
 	r := &Report{
 		ExecutionID: id, Kind: execution.KindFlow, Role: created.Role, Version: created.FlowVersion,
 		Inputs: created.Inputs, CreatedAt: events[0].Timestamp, Outputs: map[string]map[string]any{},
-		State: execution.StatePending,
+		State: execution.StatePending, RerunOf: created.RerunOf,
 	}
 	end, isEnded := ended(events)
 	var payload Ended
@@ -158,18 +163,30 @@ func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) 
 	}
 	latest := map[int]*BlockReport{}
 	var projections []execution.BlockExecution
-	for _, c := range children {
-		br, proj, node, err := e.blockReport(ctx, plan, c.ID)
-		if err != nil {
-			return nil, err
+	add := func(bid, sharedFrom uuid.UUID) error {
+		br, proj, node, err := e.blockReport(ctx, plan, bid)
+		if err != nil || br == nil {
+			return err
 		}
-		if br == nil {
-			continue
-		}
+		br.SharedFrom = sharedFrom
 		r.Blocks = append(r.Blocks, *br)
 		projections = append(projections, proj)
 		if cur := latest[node]; cur == nil || laterRun(br, cur) {
 			latest[node] = br
+		}
+		return nil
+	}
+	for _, c := range children {
+		if err := add(c.ID, uuid.Nil); err != nil {
+			return nil, err
+		}
+	}
+	// Claimed block executions (a rerun's) count like its own (§5.5).
+	for _, c := range execution.ClaimsOf(events) {
+		for _, bid := range c.BlockExecutionIDs {
+			if err := add(bid, c.FlowExecutionID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	order := map[uuid.UUID]int{}

@@ -35,6 +35,9 @@ type flowView struct {
 	cancelAsked map[uuid.UUID]time.Time
 	// asked lists the condition requests this view put to a plugin.
 	asked []uuid.UUID
+	// claims are the claims read from the flow's log whose block
+	// executions are not read yet.
+	claims []execution.Claim
 }
 
 // blockLog is one block execution's log as read so far.
@@ -84,6 +87,9 @@ func (e *Engine) view(ctx context.Context, id uuid.UUID) (*flowView, error) {
 	if err := e.readFlowLog(ctx, v); err != nil {
 		return nil, err
 	}
+	if err := e.readClaims(ctx, v); err != nil {
+		return nil, err
+	}
 	for bid := range dirty {
 		if err := e.readBlock(ctx, v, bid); err != nil {
 			e.markDirty(id, bid) // read it next time
@@ -104,6 +110,19 @@ func (e *Engine) markDirty(flow, block uuid.UUID) {
 
 // loadView reads a flow execution and all its block executions.
 func (e *Engine) loadView(ctx context.Context, id uuid.UUID) (*flowView, error) {
+	v, err := e.readView(ctx, id, false)
+	if err != nil || v == nil || v.ended || v.plan == nil {
+		return v, err
+	}
+	e.mu.Lock()
+	e.views[id] = v
+	e.mu.Unlock()
+	return v, nil
+}
+
+// readView reads a flow execution, and unless it ended (or ended is set)
+// all its block executions: those it created and those it claimed.
+func (e *Engine) readView(ctx context.Context, id uuid.UUID, ended bool) (*flowView, error) {
 	events, err := e.store.Events(ctx, id, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading flow execution %s: %w", id, err)
@@ -121,7 +140,7 @@ func (e *Engine) loadView(ctx context.Context, id uuid.UUID) (*flowView, error) 
 		v.decided = decide.NewView(v.plan.Plan, id, created.Inputs)
 	}
 	v.apply(events)
-	if v.ended || v.plan == nil {
+	if v.ended && !ended || v.plan == nil {
 		return v, nil
 	}
 	children, err := e.store.ListExecutions(ctx, store.Filter{Parent: id, Kind: execution.KindBlock})
@@ -133,10 +152,49 @@ func (e *Engine) loadView(ctx context.Context, id uuid.UUID) (*flowView, error) 
 			return nil, err
 		}
 	}
-	e.mu.Lock()
-	e.views[id] = v
-	e.mu.Unlock()
+	if err := e.readClaims(ctx, v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// readClaims reads the block executions the flow's log claims and puts
+// them in their slots like its own (§5.5): decisions read a claimed run as
+// an owned one. A claimed for_each run also needs its items record, which
+// is on the log of the flow execution that created it; it keeps that
+// record's store position, so the order of runs that loops compare is the
+// one the claimed blocks had.
+func (e *Engine) readClaims(ctx context.Context, v *flowView) error {
+	for len(v.claims) > 0 {
+		c := v.claims[0]
+		v.claims = v.claims[1:]
+		for _, id := range c.BlockExecutionIDs {
+			if err := e.readBlock(ctx, v, id); err != nil {
+				return fmt.Errorf("reading block execution %s claimed from flow execution %s: %w", id, c.FlowExecutionID, err)
+			}
+		}
+		n, ok := v.plan.nodeIndex[c.NodeReferenceID]
+		if !ok || v.plan.Items[n] == nil {
+			continue
+		}
+		events, err := e.store.Events(ctx, c.FlowExecutionID, 0)
+		if err != nil {
+			return fmt.Errorf("reading flow execution %s for a claimed for_each run: %w", c.FlowExecutionID, err)
+		}
+		for i := range events {
+			var r decide.ForEachItems
+			if events[i].EventType != execution.EventProgress || events[i].DecodePayload(&r) != nil ||
+				r.Type != ProgressForEachItems || r.NodeID != c.NodeReferenceID || r.Iteration != c.Iteration {
+				continue
+			}
+			id := decide.ForEachID(v.id, r.NodeID, r.Iteration)
+			if _, seen := v.decided.Items[id]; !seen {
+				v.decided.Items[id] = decide.ItemsRecord{ForEachItems: r, Order: events[i].Position}
+			}
+			break
+		}
+	}
+	return nil
 }
 
 func (e *Engine) dropView(v *flowView) {
@@ -198,6 +256,11 @@ func (v *flowView) applyProgress(ev *execution.Event) {
 		if ev.DecodePayload(&c) == nil && d.Cancel == nil {
 			d.Cancel = &c
 		}
+	case execution.ProgressClaim:
+		var c execution.Claim
+		if ev.DecodePayload(&c) == nil {
+			v.claims = append(v.claims, c)
+		}
 	case ProgressForEachItems:
 		var r decide.ForEachItems
 		if ev.DecodePayload(&r) == nil {
@@ -249,6 +312,9 @@ func (v *flowView) addBlock(id uuid.UUID, events []execution.Event) error {
 		Order: events[0].Position, Inputs: created.Inputs, TriggeredBy: created.TriggeredBy,
 		Plugin: plugin, CreatedAt: events[0].Timestamp,
 	}}
+	if created.FlowExecutionID != v.id {
+		b.SharedFrom = created.FlowExecutionID // claimed
+	}
 	if created.Index != nil {
 		b.Index = *created.Index
 	}

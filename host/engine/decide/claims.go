@@ -80,9 +80,14 @@ func PlanRerun(p *Plan, old *View, newID uuid.UUID, from []int) (Rerun, error) {
 			continue
 		}
 		node := p.Flow.Nodes[i].ID
+		// A run the old execution had claimed itself is shared from the
+		// execution that created it.
 		c := execution.Claim{Type: execution.ProgressClaim, FlowExecutionID: old.ID, NodeReferenceID: node, Iteration: r.iteration}
 		for _, b := range r.latest {
 			c.BlockExecutionIDs = append(c.BlockExecutionIDs, b.ID)
+			if b.SharedFrom != uuid.Nil {
+				c.FlowExecutionID = b.SharedFrom
+			}
 		}
 		out.Claims = append(out.Claims, c)
 		if r.status != statusCompleted {

@@ -62,6 +62,9 @@ type Block struct {
 	CreatedAt time.Time
 	EndedAt   time.Time
 	Deadline  time.Time // zero: none
+	// SharedFrom is the flow execution that created the block execution
+	// when this one claimed it (a rerun); uuid.Nil when it is its own.
+	SharedFrom uuid.UUID
 }
 
 // Open reports whether the block has not ended.
