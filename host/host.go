@@ -30,6 +30,7 @@ import (
 // Host is one running openoma runtime over one data directory.
 type Host struct {
 	cfg     *config.Config
+	opts    Options
 	log     hclog.Logger
 	catalog *core.Catalog
 	store   EventStore
@@ -58,6 +59,10 @@ type Options struct {
 	// PluginDir is searched for openoma-plugin-<name> binaries before PATH;
 	// empty means the directory of the running executable.
 	PluginDir string
+	// Schedules makes Run fire schedules' ticks. Only the daemon sets it:
+	// an embedded host of a CLI verb lives for one command, and ticks it
+	// fired would have runs it does not stay to see through.
+	Schedules bool
 }
 
 // Open loads and validates the definitions, opens the event store (taking
@@ -67,7 +72,7 @@ func Open(cfg *config.Config, log hclog.Logger, opts Options) (*Host, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	h := &Host{cfg: cfg, log: log}
+	h := &Host{cfg: cfg, log: log, opts: opts}
 	var err error
 	if h.catalog, err = LoadCatalog(cfg.Definitions); err != nil {
 		return nil, err
@@ -237,8 +242,10 @@ func (h *Host) Run(ctx context.Context) error {
 		h.stopRun = cancel
 		h.runErr = make(chan error, 1)
 		go func() { h.runErr <- h.engine.Run(runCtx) }()
-		h.scheduler = schedule.NewScheduler(schedule.NewStore(h.store), h.startScheduled, h.log.Named("schedules"))
-		h.background.Go(func() { h.scheduler.Run(runCtx) })
+		if h.opts.Schedules {
+			h.scheduler = schedule.NewScheduler(schedule.NewStore(h.store), h.startScheduled, h.log.Named("schedules"))
+			h.background.Go(func() { h.scheduler.Run(runCtx) })
+		}
 	})
 	if !started {
 		return errors.New("host already started")

@@ -148,7 +148,7 @@ func openHost(ctx context.Context, cfg *config.Config, log hclog.Logger, lockWai
 	deadline := time.Now().Add(lockWait)
 	told := false
 	for {
-		h, err := host.Open(cfg, log, host.Options{})
+		h, err := host.Open(cfg, log, host.Options{Schedules: true})
 		if !errors.Is(err, badger.ErrLocked) || time.Now().After(deadline) {
 			return h, err
 		}

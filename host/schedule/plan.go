@@ -16,14 +16,17 @@ type State struct {
 
 // Plan decides, at now, which ticks to fire (oldest first) and when the
 // next one is due. Ticks are counted from the last one fired, else from
-// creation: a tick at or before that was handled. Of the ticks now due,
-// the newest is always fired (it is on time, or as good as); older ones
-// were missed and the catch-up policy decides. A paused or deleted
-// schedule fires nothing, and missed ticks of a pause are skipped when it
-// resumes (pausing means "not now").
+// creation: a tick at or before that was handled. Which of the ticks now
+// due fire is the catch-up policy's: all of them, the newest, or (skip)
+// the newest only if it is nearly on time. A paused or deleted schedule
+// fires nothing, and missed ticks of a pause are skipped when it resumes
+// (pausing means "not now").
 func Plan(s Spec, st State, now time.Time) (fire []time.Time, next time.Time) {
 	if st.Ended {
 		return nil, time.Time{}
+	}
+	if st.Paused {
+		return nil, s.next(st.Created, now)
 	}
 	from := st.Created
 	if st.LastTick.After(from) {

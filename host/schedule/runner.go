@@ -88,7 +88,13 @@ func (s *Scheduler) Tick(ctx context.Context) time.Time {
 	for _, sc := range list {
 		fire, n := Plan(sc.Spec, sc.State, now)
 		for _, tick := range fire {
-			s.fire(ctx, sc, tick)
+			if !s.fire(ctx, sc, tick) {
+				// Not started (the flow's definition missing, the store
+				// busy): this tick is tried again soon, and the ones after
+				// it wait their turn.
+				n = now.Add(retryFailedTick)
+				break
+			}
 		}
 		if !n.IsZero() && (next.IsZero() || n.Before(next)) {
 			next = n
@@ -97,20 +103,28 @@ func (s *Scheduler) Tick(ctx context.Context) time.Time {
 	return next
 }
 
-func (s *Scheduler) fire(ctx context.Context, sc Schedule, tick time.Time) {
+// retryFailedTick is how soon a tick whose run could not start is tried
+// again.
+const retryFailedTick = 30 * time.Second
+
+// fire starts a tick's run and records it; it reports whether the run
+// started (and so the tick is done).
+func (s *Scheduler) fire(ctx context.Context, sc Schedule, tick time.Time) bool {
 	run := RunID(sc.ID, tick)
 	err := s.start(ctx, sc.Spec.Flow, sc.Spec.Inputs, run, Origin{Schedule: sc.Spec.Name, Tick: tick.UTC()})
 	if err != nil {
 		if ctx.Err() != nil {
-			return // stopping: the tick is fired by the next start
+			return false // stopping: the tick is fired by the next start
 		}
-		s.log.Error("schedules: a tick's run could not start", "schedule", sc.Spec.Name, "tick", tick, "error", err)
+		s.log.Error("schedules: a tick's run could not start; trying again", "schedule", sc.Spec.Name, "tick", tick, "error", err)
 	} else {
 		s.log.Info("schedules: fired", "schedule", sc.Spec.Name, "tick", tick, "execution", run)
 	}
 	if rerr := s.store.recordFired(ctx, sc, tick, run, err); rerr != nil && ctx.Err() == nil {
 		s.log.Error("schedules: recording a fired tick", "schedule", sc.Spec.Name, "tick", tick, "error", rerr)
+		return false
 	}
+	return err == nil
 }
 
 // describe is a schedule's "when", for people.

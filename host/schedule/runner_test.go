@@ -120,3 +120,36 @@ func TestPauseResumeDelete(t *testing.T) {
 		t.Errorf("re-created: %+v, %v", again, err)
 	}
 }
+
+// A tick whose run cannot start is not lost: it is noted, tried again, and
+// done once its run starts.
+func TestFailedTickIsRetried(t *testing.T) {
+	ctx := context.Background()
+	st := NewStore(memory.New())
+	sc, err := st.Create(ctx, Spec{Name: "h", Flow: "F", Every: time.Hour, CatchUp: CatchUpSkip}, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := starts{fail: errors.New("flow F is not in the definitions")}
+	s := NewScheduler(st, got.start, nil)
+	now := sc.State.Created.Add(time.Hour + time.Second)
+	s.now = func() time.Time { return now }
+	if next := s.Tick(ctx); next.Sub(now) != retryFailedTick {
+		t.Errorf("after a failed start the next look is in %v, want %v", next.Sub(now), retryFailedTick)
+	}
+	s.Tick(ctx) // fails again: noted once
+	sc, _ = st.Get(ctx, "h")
+	if !sc.State.LastTick.IsZero() || len(sc.Fired) != 1 || sc.Fired[0].Error == "" {
+		t.Fatalf("after failures: last tick %v, fired %+v; want the tick not done, noted once", sc.State.LastTick, sc.Fired)
+	}
+	got.fail = nil
+	now = now.Add(retryFailedTick)
+	s.Tick(ctx)
+	sc, _ = st.Get(ctx, "h")
+	if want := sc.State.Created.Add(time.Hour); !sc.State.LastTick.Equal(want) {
+		t.Errorf("last tick %v, want %v once its run started", sc.State.LastTick, want)
+	}
+	if len(got.runs) != 3 || got.runs[0] != got.runs[2] {
+		t.Errorf("runs %v: want the same tick's id each time", got.runs)
+	}
+}

@@ -33,9 +33,10 @@ func RunID(schedule uuid.UUID, tick time.Time) uuid.UUID {
 
 // The progress types of a schedule's log.
 const (
-	progressFired   = "fired"
-	progressPaused  = "paused"
-	progressResumed = "resumed"
+	progressFired      = "fired"
+	progressFireFailed = "fire_failed" // a tick whose run could not start yet; it is tried again
+	progressPaused     = "paused"
+	progressResumed    = "resumed"
 )
 
 type created struct {
@@ -185,10 +186,16 @@ func fromLog(evs []execution.Event) (Schedule, error) {
 		case progressFired:
 			var f firedProgress
 			if json.Unmarshal(ev.Payload, &f) == nil {
-				sc.Fired = append(sc.Fired, Fired{Tick: f.Tick, ExecutionID: f.ExecutionID, Error: f.Error})
+				sc.Fired = append(sc.Fired, Fired{Tick: f.Tick, ExecutionID: f.ExecutionID})
 				if f.Tick.After(sc.State.LastTick) {
 					sc.State.LastTick = f.Tick
 				}
+			}
+		case progressFireFailed:
+			// Shown, but the tick is not done: LastTick stays where it was.
+			var f firedProgress
+			if json.Unmarshal(ev.Payload, &f) == nil {
+				sc.Fired = append(sc.Fired, Fired{Tick: f.Tick, ExecutionID: f.ExecutionID, Error: f.Error})
 			}
 		}
 	}
@@ -267,15 +274,18 @@ func (st *Store) Delete(ctx context.Context, name string, by execution.ExecutorI
 // is derived from the tick, so recording twice is a no-op.
 func (st *Store) recordFired(ctx context.Context, sc Schedule, tick time.Time, run uuid.UUID, startErr error) error {
 	p := firedProgress{Type: progressFired, Tick: tick.UTC(), ExecutionID: run}
+	kind := "fired:"
 	if startErr != nil {
-		p.Error = startErr.Error()
+		p.Type, p.Error, kind = progressFireFailed, startErr.Error(), "failed:"
 	}
 	by := execution.ExecutorInfo{Type: execution.ExecutorSystem, Identifier: "openoma-host scheduler"}
 	ev, err := execution.NewEvent(sc.ID, execution.EventProgress, &by, p)
 	if err != nil {
 		return err
 	}
-	ev.ID = uuid.NewSHA1(sc.ID, []byte("fired:"+tick.UTC().Format(time.RFC3339Nano)))
+	// One event per tick and outcome: recording again is a no-op, and a
+	// tick that failed to start many times is noted once.
+	ev.ID = uuid.NewSHA1(sc.ID, []byte(kind+tick.UTC().Format(time.RFC3339Nano)))
 	_, err = st.s.Append(ctx, []execution.Event{ev}, store.AppendOptions{})
 	return err
 }
