@@ -111,9 +111,9 @@
 //
 //   - A built-in adapter (openoma.timer, openoma.signal) is an Adapter the
 //     host serves in process: Adapters.ForBlock routes those hints to it,
-//     the executor creates and dispatches its blocks as any other (none of
-//     this exists yet; the dispatcher will have to leave waiting blocks out
-//     of a plugin's concurrency). A timer records its due time in its
+//     the executor creates and dispatches its blocks as any other. A block
+//     that records a waiting progress event (sdk.ProgressWaiting) holds
+//     no slot of its plugin's concurrency from then on. A timer records its due time in its
 //     block's log; a decision sees it as it sees decide.Block.Deadline and
 //     asks to be woken (decide.WakeAt), so it fires at the recorded time
 //     after a restart.

@@ -181,7 +181,12 @@ func (a *Adapter) missingEvents(id uuid.UUID, block core.WorkBlock, node core.No
 		if !have[eventID(id, "started")] {
 			out = append(out, a.event(id, "started", execution.EventStarted, system, nil, now))
 		}
-		return append(out, a.event(id, "task", execution.EventProgress, system, task, now)), nil
+		// The task waits for a person from here on: saying so gives the
+		// plugin's concurrency slot back (sdk.ProgressWaiting), so tasks
+		// waiting days do not hold up the blocks that work.
+		waiting := sdk.WaitingPayload{Type: sdk.ProgressWaiting, For: "person", Reason: "task " + task.Title}
+		return append(out, a.event(id, "task", execution.EventProgress, system, task, now),
+			a.event(id, "waiting", execution.EventProgress, system, waiting, now)), nil
 	}
 	if released && lastAssigned != nil {
 		// A plugin restart released the task's holder: the task did not

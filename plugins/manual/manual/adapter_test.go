@@ -76,8 +76,11 @@ func TestExecuteRecordsPendingTask(t *testing.T) {
 			if b.State != execution.StateInProgress {
 				t.Fatalf("state %s, want in_progress (a pending task): %s", b.State, plugintest.Describe(b.Events))
 			}
-			if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress" {
+			if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:progress" {
 				t.Fatalf("log %s", got)
+			}
+			if !sdk.IsWaiting(&b.Events[4]) {
+				t.Errorf("the task's last event %s is not a waiting event: its slot would be held", b.Events[4].Payload)
 			}
 			x := b.Events[1].Executor
 			if x.Type != execution.ExecutorHuman || x.Identifier != tc.wantExec || x.Metadata["kind"] != tc.wantKind {
@@ -152,7 +155,7 @@ func TestResumeKeepsThePendingTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := h.Block(ctx, id)
-	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress" {
+	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:progress" {
 		t.Fatalf("after resume: %s", got)
 	}
 	// The host released the holder on a plugin restart: resume re-assigns it.
@@ -166,7 +169,7 @@ func TestResumeKeepsThePendingTask(t *testing.T) {
 		}
 	}
 	b, _ = h.Block(ctx, id)
-	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:executor_released 6:executor_assigned" {
+	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:progress 6:executor_released 7:executor_assigned" {
 		t.Fatalf("after release and resume: %s", got)
 	}
 	if x := b.Executor(); x == nil || x.Identifier != "alice" {
@@ -186,7 +189,7 @@ func TestResumeRecordsATaskACrashLeftUnrecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := h.Block(ctx, id)
-	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress" {
+	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:progress" {
 		t.Fatalf("log %s", got)
 	}
 }
@@ -206,7 +209,7 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("cancelling an ended task: %v", err)
 	}
 	b, _ := h.Block(ctx, id)
-	if b.State != execution.StateCancelled || plugintest.Describe(b.Events) != "1:created 2:executor_assigned 3:started 4:progress 5:cancelled" {
+	if b.State != execution.StateCancelled || plugintest.Describe(b.Events) != "1:created 2:executor_assigned 3:started 4:progress 5:progress 6:cancelled" {
 		t.Fatalf("state %s log %s", b.State, plugintest.Describe(b.Events))
 	}
 }
