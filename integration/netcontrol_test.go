@@ -207,6 +207,23 @@ control:
 		t.Errorf("cancel reason %q does not name the token's person", st.Reason)
 	}
 
+	// The plugins' health and a backup come over the network too.
+	var plugs []struct {
+		Name    string `json:"name"`
+		Running bool   `json:"running"`
+	}
+	r.json(ctx, &plugs, "plugins")
+	if len(plugs) != 2 || plugs[0].Name != "shell" || !plugs[1].Running {
+		t.Errorf("plugins over the network: %+v", plugs)
+	}
+	backup := filepath.Join(elsewhere, "events.backup")
+	if out, stderr, code := r.cli(ctx, "backup", backup); code != 0 || !strings.Contains(out, "backup of the host at "+addr+" written to "+backup) {
+		t.Errorf("backup over the network: exit %d %s%s", code, out, stderr)
+	}
+	if st, err := os.Stat(backup); err != nil || st.Size() < 1000 {
+		t.Errorf("backup file: %v", err)
+	}
+
 	// Refusals say why.
 	wrong := filepath.Join(elsewhere, "wrong.token")
 	must(t, os.WriteFile(wrong, []byte("guess"), 0o600))

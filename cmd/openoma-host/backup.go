@@ -41,7 +41,7 @@ written beside FILE and renamed into place only when complete.`,
 			if g.json {
 				return g.printJSON(map[string]any{"file": args[0], "bytes": n})
 			}
-			fmt.Fprintf(g.stdout, "backup of %s written to %s (%d bytes)\n", cfg.DataDir, args[0], n)
+			fmt.Fprintf(g.stdout, "backup of %s written to %s (%d bytes)\n", g.target(cfg), args[0], n)
 			return nil
 		},
 	}

@@ -80,6 +80,15 @@ func (g *globals) remoteSession(ctx context.Context) (s *session, ok bool, err e
 	return &session{Client: c}, true, nil
 }
 
+// target names the host a verb reached, for its messages: the
+// --address, else the data directory.
+func (g *globals) target(cfg *config.Config) string {
+	if addr := g.remote.value("address", "OPENOMA_ADDRESS", g.remote.address); addr != "" {
+		return "the host at " + addr
+	}
+	return cfg.DataDir
+}
+
 // serveNetwork starts the network control API of a daemon when
 // control.address is set: it listens, logs the address and the
 // certificate's fingerprint (for clients to pin), and serves srv until ctx
