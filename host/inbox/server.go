@@ -68,8 +68,8 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /task/{id}/claim", s.session(s.post(s.claim)))
 	s.mux.HandleFunc("GET /style.css", s.style)
 	if opts.Console != nil {
-		s.mux.HandleFunc("GET /executions", s.session(opts.Console.ServeHTTP))
-		s.mux.HandleFunc("GET /executions/{id}", s.session(opts.Console.ServeHTTP))
+		s.mux.HandleFunc("GET /executions", s.session(s.consoleOnly(opts.Console.ServeHTTP)))
+		s.mux.HandleFunc("GET /executions/{id}", s.session(s.consoleOnly(opts.Console.ServeHTTP)))
 		s.mux.Handle("GET /console.css", opts.Console) // no data: like style.css
 	}
 	return s

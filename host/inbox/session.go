@@ -206,3 +206,19 @@ func (f *failedSignIns) prune(now time.Time) {
 	}
 	f.times = f.times[i:]
 }
+
+// consoleOnly admits to the execution console the sessions that may read
+// every execution: the owner's (the secret link) and admins' personal
+// links. Anyone else's link shows their tasks, not the inputs, outputs and
+// logs of every run.
+func (s *Server) consoleOnly(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, _ := r.Context().Value(sessionKey{}).(session)
+		if sess.tokenID != "" && !sess.caller.Admin {
+			s.page(w, http.StatusForbidden, "denied", pageData{Title: "Not for this link",
+				Error: fmt.Sprintf("The execution console shows every run's inputs, outputs and events; it is open to the daemon's owner and to admins (tasks.admins), not to %s's link.", sess.caller.Person)})
+			return
+		}
+		next(w, r)
+	}
+}
