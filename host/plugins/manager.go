@@ -282,13 +282,13 @@ func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
 	}
 	adapter, err := sdk.Dispense(client)
 	if err != nil {
-		return fail(err)
+		return fail(run.startFailure(err))
 	}
 	dctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
 	info, err := adapter.Describe(dctx)
 	cancel()
 	if err != nil {
-		return fail(fmt.Errorf("describe: %w", err))
+		return fail(run.startFailure(fmt.Errorf("describe: %w", err)))
 	}
 	if missing := missingHints(spec.Hints, info.Hints); len(missing) > 0 {
 		return fail(fmt.Errorf("%w: config routes %s to it, but it serves only %s",

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-plugin/runner"
 )
@@ -19,7 +21,7 @@ import (
 type procRunner struct {
 	cmd    *exec.Cmd
 	stdout io.ReadCloser
-	stderr io.ReadCloser
+	stderr *stderrTail
 	exited chan struct{}
 	err    error // set before exited is closed
 }
@@ -39,7 +41,7 @@ func newProcRunner(cmd *exec.Cmd) (*procRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &procRunner{cmd: cmd, stdout: stdout, stderr: stderr, exited: make(chan struct{})}, nil
+	return &procRunner{cmd: cmd, stdout: stdout, stderr: newStderrTail(stderr), exited: make(chan struct{})}, nil
 }
 
 func (r *procRunner) Start(context.Context) error {
@@ -77,6 +79,32 @@ func (r *procRunner) ID() string {
 		return ""
 	}
 	return strconv.Itoa(r.cmd.Process.Pid)
+}
+
+// startFailure explains why a launch failed: when the process exited by
+// itself and wrote to stderr, what it wrote is the reason, not go-plugin's
+// "exited during the handshake".
+func (r *procRunner) startFailure(err error) error {
+	if r == nil {
+		return err
+	}
+	timer := time.NewTimer(tailWaitExit)
+	defer timer.Stop()
+	select {
+	case <-r.exited:
+	case <-timer.C:
+		return err // still running (a timeout, a bad handshake line): go-plugin's reason stands
+	}
+	var exit *exec.ExitError
+	lines := r.stderr.last(tailWaitExit)
+	if !errors.As(r.err, &exit) || !exit.Exited() || len(lines) == 0 {
+		// Killed (by go-plugin, after a handshake it refused) or silent.
+		if len(lines) > 0 {
+			return fmt.Errorf("%w; its last stderr: %s", err, strings.Join(lines, "; "))
+		}
+		return err
+	}
+	return fmt.Errorf("exited during start (%s): %s", exitReason(r.err), strings.Join(lines, "; "))
 }
 
 func (r *procRunner) Diagnose(context.Context) string {

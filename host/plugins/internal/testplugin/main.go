@@ -3,11 +3,13 @@
 // case: TESTPLUGIN_HINTS (comma-separated hints to serve),
 // TESTPLUGIN_EXIT_IN_EXECUTE (exit abruptly inside ExecuteBlock),
 // TESTPLUGIN_HANG_IN_EXECUTE (never answer ExecuteBlock: a plugin that
-// does not respond).
+// does not respond), TESTPLUGIN_FAIL_AT_START (print it and exit before
+// the handshake).
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -53,6 +55,13 @@ func (a *adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error 
 }
 
 func main() {
+	// TESTPLUGIN_FAIL_AT_START: say why on stderr and exit before the
+	// handshake, like a plugin given a config file that does not exist.
+	if msg := os.Getenv("TESTPLUGIN_FAIL_AT_START"); msg != "" {
+		fmt.Fprintln(os.Stderr, "some earlier line")
+		fmt.Fprintln(os.Stderr, msg)
+		os.Exit(2)
+	}
 	// TESTPLUGIN_EXIT_AFTER: crash (exit 4) that long after starting, like
 	// a plugin that dies on whatever it is asked to resume.
 	if d, err := time.ParseDuration(os.Getenv("TESTPLUGIN_EXIT_AFTER")); err == nil {
