@@ -36,7 +36,7 @@ type netHost struct {
 
 const aliceToken = "alice-0123456789abcdef"
 
-func serveNet(t *testing.T, n Network) netHost {
+func serveNet(t testing.TB, n Network) netHost {
 	t.Helper()
 	dir := t.TempDir()
 	digest := func(s string) string { d := sha256.Sum256([]byte(s)); return hex.EncodeToString(d[:]) }
