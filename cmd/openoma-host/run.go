@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/execution"
@@ -127,6 +129,95 @@ func (g *globals) printReport(raw json.RawMessage, exitOnFailure bool) error {
 	return nil
 }
 
+// writeBlocks prints a flow's block executions, one line per run: a node
+// that ran several times (a loop) has its iteration beside its alias
+// ("review #2"); a for_each node's iteration is one line counting its
+// items by state, followed by the items that did not complete; a block
+// claimed from another execution (a rerun) says where it is shared from.
+func writeBlocks(w io.Writer, blocks []engine.BlockReport, indent string) {
+	iterations := map[string]int{}
+	for _, b := range blocks {
+		iterations[b.Alias] = max(iterations[b.Alias], b.Iteration)
+	}
+	for i := 0; i < len(blocks); {
+		b := blocks[i]
+		name := b.Alias
+		if iterations[b.Alias] > 1 {
+			name = fmt.Sprintf("%s #%d", b.Alias, b.Iteration)
+		}
+		if b.Index == nil {
+			line := fmt.Sprintf("%s  - %-20s %-11s attempt %d", indent, name, b.State, b.Attempt)
+			if b.Executor != nil {
+				line += fmt.Sprintf("  %s:%s", b.Executor.Type, b.Executor.Identifier)
+			}
+			if b.StartedAt != nil && b.EndedAt != nil {
+				line += fmt.Sprintf("  %s", b.EndedAt.Sub(*b.StartedAt).Round(time.Millisecond))
+			}
+			if b.SharedFrom != uuid.Nil {
+				line += "  shared from " + b.SharedFrom.String()
+			}
+			if b.Reason != "" {
+				line += "  (" + b.Reason + ")"
+			}
+			fmt.Fprintln(w, line)
+			i++
+			continue
+		}
+		// The items of one iteration: the latest attempt of each counts.
+		j := i
+		for j < len(blocks) && blocks[j].Alias == b.Alias && blocks[j].Iteration == b.Iteration && blocks[j].Index != nil {
+			j++
+		}
+		var latest []engine.BlockReport
+		retried := 0
+		for k := i; k < j; k++ {
+			if k+1 < j && *blocks[k+1].Index == *blocks[k].Index {
+				retried++
+				continue
+			}
+			latest = append(latest, blocks[k])
+		}
+		counts := map[execution.State]int{}
+		for _, it := range latest {
+			counts[it.State]++
+		}
+		var parts []string
+		for _, st := range []execution.State{execution.StateCompleted, execution.StateInProgress, execution.StatePending,
+			execution.StateFailed, execution.StateCancelled, execution.StateSkipped} {
+			if counts[st] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+			}
+		}
+		if retried > 0 {
+			parts = append(parts, fmt.Sprintf("%d retries", retried))
+		}
+		state := execution.StateCompleted
+		for _, st := range []execution.State{execution.StateInProgress, execution.StatePending, execution.StateCancelled, execution.StateFailed} {
+			if counts[st] > 0 {
+				state = st
+			}
+		}
+		line := fmt.Sprintf("%s  - %-20s %-11s %d items: %s", indent, name, state, len(latest), strings.Join(parts, ", "))
+		if b.SharedFrom != uuid.Nil {
+			line += "  shared from " + b.SharedFrom.String()
+		}
+		fmt.Fprintln(w, line)
+		shown := 0
+		for _, it := range latest {
+			if it.State == execution.StateCompleted || it.State == execution.StateInProgress || it.State == execution.StatePending {
+				continue
+			}
+			if shown == 3 {
+				fmt.Fprintf(w, "%s      … and %d more\n", indent, counts[execution.StateFailed]+counts[execution.StateCancelled]+counts[execution.StateSkipped]-shown)
+				break
+			}
+			fmt.Fprintf(w, "%s      item %d: %s, attempt %d (%s)\n", indent, *it.Index, it.State, it.Attempt, it.Reason)
+			shown++
+		}
+		i = j
+	}
+}
+
 // writeTree prints a report for a person: contract → flows → blocks, with
 // state, attempt, executor and timing.
 func writeTree(w io.Writer, r *engine.Report, indent string) {
@@ -154,19 +245,7 @@ func writeTree(w io.Writer, r *engine.Report, indent string) {
 		}
 		fmt.Fprintf(w, "%s  work: %s; outcomes met: %s\n", indent, r.WorkState, met)
 	}
-	for _, b := range r.Blocks {
-		line := fmt.Sprintf("%s  - %-20s %-11s attempt %d", indent, b.Alias, b.State, b.Attempt)
-		if b.Executor != nil {
-			line += fmt.Sprintf("  %s:%s", b.Executor.Type, b.Executor.Identifier)
-		}
-		if b.StartedAt != nil && b.EndedAt != nil {
-			line += fmt.Sprintf("  %s", b.EndedAt.Sub(*b.StartedAt).Round(time.Millisecond))
-		}
-		if b.Reason != "" {
-			line += "  (" + b.Reason + ")"
-		}
-		fmt.Fprintln(w, line)
-	}
+	writeBlocks(w, r.Blocks, indent)
 	for _, f := range r.Flows {
 		writeTree(w, f, indent+"  ")
 	}

@@ -297,6 +297,77 @@ func (x *RunRequest) GetWait() bool {
 	return false
 }
 
+type RerunRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An ended flow execution's id, or a unique prefix of one.
+	ExecutionId string `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
+	// Aliases of nodes to run again besides the failed ones.
+	From []string `protobuf:"bytes,2,rep,name=from,proto3" json:"from,omitempty"`
+	// inputs_json is a JSON object of inputs replacing the old run's.
+	InputsJson    []byte `protobuf:"bytes,3,opt,name=inputs_json,json=inputsJson,proto3" json:"inputs_json,omitempty"`
+	Wait          bool   `protobuf:"varint,4,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RerunRequest) Reset() {
+	*x = RerunRequest{}
+	mi := &file_control_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RerunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RerunRequest) ProtoMessage() {}
+
+func (x *RerunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RerunRequest.ProtoReflect.Descriptor instead.
+func (*RerunRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RerunRequest) GetExecutionId() string {
+	if x != nil {
+		return x.ExecutionId
+	}
+	return ""
+}
+
+func (x *RerunRequest) GetFrom() []string {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *RerunRequest) GetInputsJson() []byte {
+	if x != nil {
+		return x.InputsJson
+	}
+	return nil
+}
+
+func (x *RerunRequest) GetWait() bool {
+	if x != nil {
+		return x.Wait
+	}
+	return false
+}
+
 type ReportMessage struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	ExecutionId string                 `protobuf:"bytes,1,opt,name=execution_id,json=executionId,proto3" json:"execution_id,omitempty"`
@@ -309,7 +380,7 @@ type ReportMessage struct {
 
 func (x *ReportMessage) Reset() {
 	*x = ReportMessage{}
-	mi := &file_control_proto_msgTypes[3]
+	mi := &file_control_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -321,7 +392,7 @@ func (x *ReportMessage) String() string {
 func (*ReportMessage) ProtoMessage() {}
 
 func (x *ReportMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[3]
+	mi := &file_control_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -334,7 +405,7 @@ func (x *ReportMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportMessage.ProtoReflect.Descriptor instead.
 func (*ReportMessage) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{3}
+	return file_control_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReportMessage) GetExecutionId() string {
@@ -373,7 +444,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_control_proto_msgTypes[4]
+	mi := &file_control_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -385,7 +456,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[4]
+	mi := &file_control_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -398,7 +469,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{4}
+	return file_control_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StatusRequest) GetExecutionId() string {
@@ -447,7 +518,7 @@ type EventsRequest struct {
 
 func (x *EventsRequest) Reset() {
 	*x = EventsRequest{}
-	mi := &file_control_proto_msgTypes[5]
+	mi := &file_control_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -459,7 +530,7 @@ func (x *EventsRequest) String() string {
 func (*EventsRequest) ProtoMessage() {}
 
 func (x *EventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[5]
+	mi := &file_control_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -472,7 +543,7 @@ func (x *EventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventsRequest.ProtoReflect.Descriptor instead.
 func (*EventsRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{5}
+	return file_control_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EventsRequest) GetExecutionId() string {
@@ -505,7 +576,7 @@ type EventMessage struct {
 
 func (x *EventMessage) Reset() {
 	*x = EventMessage{}
-	mi := &file_control_proto_msgTypes[6]
+	mi := &file_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +588,7 @@ func (x *EventMessage) String() string {
 func (*EventMessage) ProtoMessage() {}
 
 func (x *EventMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[6]
+	mi := &file_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +601,7 @@ func (x *EventMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventMessage.ProtoReflect.Descriptor instead.
 func (*EventMessage) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{6}
+	return file_control_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EventMessage) GetEventJson() []byte {
@@ -550,7 +621,7 @@ type CancelRequest struct {
 
 func (x *CancelRequest) Reset() {
 	*x = CancelRequest{}
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -562,7 +633,7 @@ func (x *CancelRequest) String() string {
 func (*CancelRequest) ProtoMessage() {}
 
 func (x *CancelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -575,7 +646,7 @@ func (x *CancelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{7}
+	return file_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CancelRequest) GetExecutionId() string {
@@ -600,7 +671,7 @@ type CancelResponse struct {
 
 func (x *CancelResponse) Reset() {
 	*x = CancelResponse{}
-	mi := &file_control_proto_msgTypes[8]
+	mi := &file_control_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +683,7 @@ func (x *CancelResponse) String() string {
 func (*CancelResponse) ProtoMessage() {}
 
 func (x *CancelResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[8]
+	mi := &file_control_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +696,7 @@ func (x *CancelResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelResponse.ProtoReflect.Descriptor instead.
 func (*CancelResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{8}
+	return file_control_proto_rawDescGZIP(), []int{9}
 }
 
 type PluginsRequest struct {
@@ -636,7 +707,7 @@ type PluginsRequest struct {
 
 func (x *PluginsRequest) Reset() {
 	*x = PluginsRequest{}
-	mi := &file_control_proto_msgTypes[9]
+	mi := &file_control_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +719,7 @@ func (x *PluginsRequest) String() string {
 func (*PluginsRequest) ProtoMessage() {}
 
 func (x *PluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[9]
+	mi := &file_control_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +732,7 @@ func (x *PluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginsRequest.ProtoReflect.Descriptor instead.
 func (*PluginsRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{9}
+	return file_control_proto_rawDescGZIP(), []int{10}
 }
 
 type PluginStatus struct {
@@ -685,7 +756,7 @@ type PluginStatus struct {
 
 func (x *PluginStatus) Reset() {
 	*x = PluginStatus{}
-	mi := &file_control_proto_msgTypes[10]
+	mi := &file_control_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +768,7 @@ func (x *PluginStatus) String() string {
 func (*PluginStatus) ProtoMessage() {}
 
 func (x *PluginStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[10]
+	mi := &file_control_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +781,7 @@ func (x *PluginStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginStatus.ProtoReflect.Descriptor instead.
 func (*PluginStatus) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{10}
+	return file_control_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *PluginStatus) GetName() string {
@@ -813,7 +884,7 @@ type PluginsResponse struct {
 
 func (x *PluginsResponse) Reset() {
 	*x = PluginsResponse{}
-	mi := &file_control_proto_msgTypes[11]
+	mi := &file_control_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +896,7 @@ func (x *PluginsResponse) String() string {
 func (*PluginsResponse) ProtoMessage() {}
 
 func (x *PluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[11]
+	mi := &file_control_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +909,7 @@ func (x *PluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginsResponse.ProtoReflect.Descriptor instead.
 func (*PluginsResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{11}
+	return file_control_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PluginsResponse) GetPlugins() []*PluginStatus {
@@ -869,7 +940,7 @@ type TaskRequest struct {
 
 func (x *TaskRequest) Reset() {
 	*x = TaskRequest{}
-	mi := &file_control_proto_msgTypes[12]
+	mi := &file_control_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +952,7 @@ func (x *TaskRequest) String() string {
 func (*TaskRequest) ProtoMessage() {}
 
 func (x *TaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[12]
+	mi := &file_control_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +965,7 @@ func (x *TaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRequest.ProtoReflect.Descriptor instead.
 func (*TaskRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{12}
+	return file_control_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TaskRequest) GetVerb() TaskVerb {
@@ -978,7 +1049,7 @@ type TaskResponse struct {
 
 func (x *TaskResponse) Reset() {
 	*x = TaskResponse{}
-	mi := &file_control_proto_msgTypes[13]
+	mi := &file_control_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1061,7 @@ func (x *TaskResponse) String() string {
 func (*TaskResponse) ProtoMessage() {}
 
 func (x *TaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[13]
+	mi := &file_control_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1074,7 @@ func (x *TaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResponse.ProtoReflect.Descriptor instead.
 func (*TaskResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{13}
+	return file_control_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TaskResponse) GetTasksJson() [][]byte {
@@ -1024,7 +1095,7 @@ type SignalRequest struct {
 
 func (x *SignalRequest) Reset() {
 	*x = SignalRequest{}
-	mi := &file_control_proto_msgTypes[14]
+	mi := &file_control_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1107,7 @@ func (x *SignalRequest) String() string {
 func (*SignalRequest) ProtoMessage() {}
 
 func (x *SignalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[14]
+	mi := &file_control_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1120,7 @@ func (x *SignalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalRequest.ProtoReflect.Descriptor instead.
 func (*SignalRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{14}
+	return file_control_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SignalRequest) GetExecutionId() string {
@@ -1082,7 +1153,7 @@ type SignalResponse struct {
 
 func (x *SignalResponse) Reset() {
 	*x = SignalResponse{}
-	mi := &file_control_proto_msgTypes[15]
+	mi := &file_control_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1165,7 @@ func (x *SignalResponse) String() string {
 func (*SignalResponse) ProtoMessage() {}
 
 func (x *SignalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[15]
+	mi := &file_control_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1178,7 @@ func (x *SignalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalResponse.ProtoReflect.Descriptor instead.
 func (*SignalResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{15}
+	return file_control_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SignalResponse) GetSignalId() string {
@@ -1131,7 +1202,7 @@ type ScheduleSpec struct {
 
 func (x *ScheduleSpec) Reset() {
 	*x = ScheduleSpec{}
-	mi := &file_control_proto_msgTypes[16]
+	mi := &file_control_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1214,7 @@ func (x *ScheduleSpec) String() string {
 func (*ScheduleSpec) ProtoMessage() {}
 
 func (x *ScheduleSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[16]
+	mi := &file_control_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1227,7 @@ func (x *ScheduleSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleSpec.ProtoReflect.Descriptor instead.
 func (*ScheduleSpec) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{16}
+	return file_control_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ScheduleSpec) GetName() string {
@@ -1211,7 +1282,7 @@ type ScheduleRequest struct {
 
 func (x *ScheduleRequest) Reset() {
 	*x = ScheduleRequest{}
-	mi := &file_control_proto_msgTypes[17]
+	mi := &file_control_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1223,7 +1294,7 @@ func (x *ScheduleRequest) String() string {
 func (*ScheduleRequest) ProtoMessage() {}
 
 func (x *ScheduleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[17]
+	mi := &file_control_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1236,7 +1307,7 @@ func (x *ScheduleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleRequest.ProtoReflect.Descriptor instead.
 func (*ScheduleRequest) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{17}
+	return file_control_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ScheduleRequest) GetVerb() ScheduleVerb {
@@ -1264,7 +1335,7 @@ type FiredTick struct {
 
 func (x *FiredTick) Reset() {
 	*x = FiredTick{}
-	mi := &file_control_proto_msgTypes[18]
+	mi := &file_control_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1347,7 @@ func (x *FiredTick) String() string {
 func (*FiredTick) ProtoMessage() {}
 
 func (x *FiredTick) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[18]
+	mi := &file_control_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1360,7 @@ func (x *FiredTick) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FiredTick.ProtoReflect.Descriptor instead.
 func (*FiredTick) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{18}
+	return file_control_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FiredTick) GetTickUnixNano() int64 {
@@ -1327,7 +1398,7 @@ type ScheduleInfo struct {
 
 func (x *ScheduleInfo) Reset() {
 	*x = ScheduleInfo{}
-	mi := &file_control_proto_msgTypes[19]
+	mi := &file_control_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1410,7 @@ func (x *ScheduleInfo) String() string {
 func (*ScheduleInfo) ProtoMessage() {}
 
 func (x *ScheduleInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[19]
+	mi := &file_control_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1423,7 @@ func (x *ScheduleInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleInfo.ProtoReflect.Descriptor instead.
 func (*ScheduleInfo) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{19}
+	return file_control_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ScheduleInfo) GetId() string {
@@ -1406,7 +1477,7 @@ type ScheduleResponse struct {
 
 func (x *ScheduleResponse) Reset() {
 	*x = ScheduleResponse{}
-	mi := &file_control_proto_msgTypes[20]
+	mi := &file_control_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1489,7 @@ func (x *ScheduleResponse) String() string {
 func (*ScheduleResponse) ProtoMessage() {}
 
 func (x *ScheduleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[20]
+	mi := &file_control_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1502,7 @@ func (x *ScheduleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleResponse.ProtoReflect.Descriptor instead.
 func (*ScheduleResponse) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{20}
+	return file_control_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ScheduleResponse) GetSchedules() []*ScheduleInfo {
@@ -1454,7 +1525,13 @@ const file_control_proto_rawDesc = "" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x1f\n" +
 	"\vinputs_json\x18\x02 \x01(\fR\n" +
 	"inputsJson\x12\x12\n" +
-	"\x04wait\x18\x03 \x01(\bR\x04wait\"i\n" +
+	"\x04wait\x18\x03 \x01(\bR\x04wait\"z\n" +
+	"\fRerunRequest\x12!\n" +
+	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x12\n" +
+	"\x04from\x18\x02 \x03(\tR\x04from\x12\x1f\n" +
+	"\vinputs_json\x18\x03 \x01(\fR\n" +
+	"inputsJson\x12\x12\n" +
+	"\x04wait\x18\x04 \x01(\bR\x04wait\"i\n" +
 	"\rReportMessage\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x1f\n" +
 	"\vreport_json\x18\x02 \x01(\fR\n" +
@@ -1560,9 +1637,10 @@ const file_control_proto_rawDesc = "" +
 	"\x14SCHEDULE_VERB_CREATE\x10\x03\x12\x17\n" +
 	"\x13SCHEDULE_VERB_PAUSE\x10\x04\x12\x18\n" +
 	"\x14SCHEDULE_VERB_RESUME\x10\x05\x12\x18\n" +
-	"\x14SCHEDULE_VERB_DELETE\x10\x062\xde\x05\n" +
+	"\x14SCHEDULE_VERB_DELETE\x10\x062\xae\x06\n" +
 	"\aControl\x12J\n" +
 	"\x03Run\x12\x1e.openoma.control.v1.RunRequest\x1a!.openoma.control.v1.ReportMessage0\x01\x12N\n" +
+	"\x05Rerun\x12 .openoma.control.v1.RerunRequest\x1a!.openoma.control.v1.ReportMessage0\x01\x12N\n" +
 	"\x06Status\x12!.openoma.control.v1.StatusRequest\x1a!.openoma.control.v1.ReportMessage\x12O\n" +
 	"\x06Events\x12!.openoma.control.v1.EventsRequest\x1a .openoma.control.v1.EventMessage0\x01\x12O\n" +
 	"\x06Cancel\x12!.openoma.control.v1.CancelRequest\x1a\".openoma.control.v1.CancelResponse\x12O\n" +
@@ -1585,62 +1663,65 @@ func file_control_proto_rawDescGZIP() []byte {
 }
 
 var file_control_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_control_proto_goTypes = []any{
 	(TaskVerb)(0),            // 0: openoma.control.v1.TaskVerb
 	(ScheduleVerb)(0),        // 1: openoma.control.v1.ScheduleVerb
 	(*BackupRequest)(nil),    // 2: openoma.control.v1.BackupRequest
 	(*BackupChunk)(nil),      // 3: openoma.control.v1.BackupChunk
 	(*RunRequest)(nil),       // 4: openoma.control.v1.RunRequest
-	(*ReportMessage)(nil),    // 5: openoma.control.v1.ReportMessage
-	(*StatusRequest)(nil),    // 6: openoma.control.v1.StatusRequest
-	(*EventsRequest)(nil),    // 7: openoma.control.v1.EventsRequest
-	(*EventMessage)(nil),     // 8: openoma.control.v1.EventMessage
-	(*CancelRequest)(nil),    // 9: openoma.control.v1.CancelRequest
-	(*CancelResponse)(nil),   // 10: openoma.control.v1.CancelResponse
-	(*PluginsRequest)(nil),   // 11: openoma.control.v1.PluginsRequest
-	(*PluginStatus)(nil),     // 12: openoma.control.v1.PluginStatus
-	(*PluginsResponse)(nil),  // 13: openoma.control.v1.PluginsResponse
-	(*TaskRequest)(nil),      // 14: openoma.control.v1.TaskRequest
-	(*TaskResponse)(nil),     // 15: openoma.control.v1.TaskResponse
-	(*SignalRequest)(nil),    // 16: openoma.control.v1.SignalRequest
-	(*SignalResponse)(nil),   // 17: openoma.control.v1.SignalResponse
-	(*ScheduleSpec)(nil),     // 18: openoma.control.v1.ScheduleSpec
-	(*ScheduleRequest)(nil),  // 19: openoma.control.v1.ScheduleRequest
-	(*FiredTick)(nil),        // 20: openoma.control.v1.FiredTick
-	(*ScheduleInfo)(nil),     // 21: openoma.control.v1.ScheduleInfo
-	(*ScheduleResponse)(nil), // 22: openoma.control.v1.ScheduleResponse
-	nil,                      // 23: openoma.control.v1.TaskRequest.TextEntry
+	(*RerunRequest)(nil),     // 5: openoma.control.v1.RerunRequest
+	(*ReportMessage)(nil),    // 6: openoma.control.v1.ReportMessage
+	(*StatusRequest)(nil),    // 7: openoma.control.v1.StatusRequest
+	(*EventsRequest)(nil),    // 8: openoma.control.v1.EventsRequest
+	(*EventMessage)(nil),     // 9: openoma.control.v1.EventMessage
+	(*CancelRequest)(nil),    // 10: openoma.control.v1.CancelRequest
+	(*CancelResponse)(nil),   // 11: openoma.control.v1.CancelResponse
+	(*PluginsRequest)(nil),   // 12: openoma.control.v1.PluginsRequest
+	(*PluginStatus)(nil),     // 13: openoma.control.v1.PluginStatus
+	(*PluginsResponse)(nil),  // 14: openoma.control.v1.PluginsResponse
+	(*TaskRequest)(nil),      // 15: openoma.control.v1.TaskRequest
+	(*TaskResponse)(nil),     // 16: openoma.control.v1.TaskResponse
+	(*SignalRequest)(nil),    // 17: openoma.control.v1.SignalRequest
+	(*SignalResponse)(nil),   // 18: openoma.control.v1.SignalResponse
+	(*ScheduleSpec)(nil),     // 19: openoma.control.v1.ScheduleSpec
+	(*ScheduleRequest)(nil),  // 20: openoma.control.v1.ScheduleRequest
+	(*FiredTick)(nil),        // 21: openoma.control.v1.FiredTick
+	(*ScheduleInfo)(nil),     // 22: openoma.control.v1.ScheduleInfo
+	(*ScheduleResponse)(nil), // 23: openoma.control.v1.ScheduleResponse
+	nil,                      // 24: openoma.control.v1.TaskRequest.TextEntry
 }
 var file_control_proto_depIdxs = []int32{
-	12, // 0: openoma.control.v1.PluginsResponse.plugins:type_name -> openoma.control.v1.PluginStatus
+	13, // 0: openoma.control.v1.PluginsResponse.plugins:type_name -> openoma.control.v1.PluginStatus
 	0,  // 1: openoma.control.v1.TaskRequest.verb:type_name -> openoma.control.v1.TaskVerb
-	23, // 2: openoma.control.v1.TaskRequest.text:type_name -> openoma.control.v1.TaskRequest.TextEntry
+	24, // 2: openoma.control.v1.TaskRequest.text:type_name -> openoma.control.v1.TaskRequest.TextEntry
 	1,  // 3: openoma.control.v1.ScheduleRequest.verb:type_name -> openoma.control.v1.ScheduleVerb
-	18, // 4: openoma.control.v1.ScheduleRequest.spec:type_name -> openoma.control.v1.ScheduleSpec
-	18, // 5: openoma.control.v1.ScheduleInfo.spec:type_name -> openoma.control.v1.ScheduleSpec
-	20, // 6: openoma.control.v1.ScheduleInfo.fired:type_name -> openoma.control.v1.FiredTick
-	21, // 7: openoma.control.v1.ScheduleResponse.schedules:type_name -> openoma.control.v1.ScheduleInfo
+	19, // 4: openoma.control.v1.ScheduleRequest.spec:type_name -> openoma.control.v1.ScheduleSpec
+	19, // 5: openoma.control.v1.ScheduleInfo.spec:type_name -> openoma.control.v1.ScheduleSpec
+	21, // 6: openoma.control.v1.ScheduleInfo.fired:type_name -> openoma.control.v1.FiredTick
+	22, // 7: openoma.control.v1.ScheduleResponse.schedules:type_name -> openoma.control.v1.ScheduleInfo
 	4,  // 8: openoma.control.v1.Control.Run:input_type -> openoma.control.v1.RunRequest
-	6,  // 9: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
-	7,  // 10: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
-	9,  // 11: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
-	16, // 12: openoma.control.v1.Control.Signal:input_type -> openoma.control.v1.SignalRequest
-	19, // 13: openoma.control.v1.Control.Schedule:input_type -> openoma.control.v1.ScheduleRequest
-	11, // 14: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
-	14, // 15: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
-	2,  // 16: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
-	5,  // 17: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
-	5,  // 18: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
-	8,  // 19: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
-	10, // 20: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
-	17, // 21: openoma.control.v1.Control.Signal:output_type -> openoma.control.v1.SignalResponse
-	22, // 22: openoma.control.v1.Control.Schedule:output_type -> openoma.control.v1.ScheduleResponse
-	13, // 23: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
-	15, // 24: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
-	3,  // 25: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
-	17, // [17:26] is the sub-list for method output_type
-	8,  // [8:17] is the sub-list for method input_type
+	5,  // 9: openoma.control.v1.Control.Rerun:input_type -> openoma.control.v1.RerunRequest
+	7,  // 10: openoma.control.v1.Control.Status:input_type -> openoma.control.v1.StatusRequest
+	8,  // 11: openoma.control.v1.Control.Events:input_type -> openoma.control.v1.EventsRequest
+	10, // 12: openoma.control.v1.Control.Cancel:input_type -> openoma.control.v1.CancelRequest
+	17, // 13: openoma.control.v1.Control.Signal:input_type -> openoma.control.v1.SignalRequest
+	20, // 14: openoma.control.v1.Control.Schedule:input_type -> openoma.control.v1.ScheduleRequest
+	12, // 15: openoma.control.v1.Control.Plugins:input_type -> openoma.control.v1.PluginsRequest
+	15, // 16: openoma.control.v1.Control.Task:input_type -> openoma.control.v1.TaskRequest
+	2,  // 17: openoma.control.v1.Control.Backup:input_type -> openoma.control.v1.BackupRequest
+	6,  // 18: openoma.control.v1.Control.Run:output_type -> openoma.control.v1.ReportMessage
+	6,  // 19: openoma.control.v1.Control.Rerun:output_type -> openoma.control.v1.ReportMessage
+	6,  // 20: openoma.control.v1.Control.Status:output_type -> openoma.control.v1.ReportMessage
+	9,  // 21: openoma.control.v1.Control.Events:output_type -> openoma.control.v1.EventMessage
+	11, // 22: openoma.control.v1.Control.Cancel:output_type -> openoma.control.v1.CancelResponse
+	18, // 23: openoma.control.v1.Control.Signal:output_type -> openoma.control.v1.SignalResponse
+	23, // 24: openoma.control.v1.Control.Schedule:output_type -> openoma.control.v1.ScheduleResponse
+	14, // 25: openoma.control.v1.Control.Plugins:output_type -> openoma.control.v1.PluginsResponse
+	16, // 26: openoma.control.v1.Control.Task:output_type -> openoma.control.v1.TaskResponse
+	3,  // 27: openoma.control.v1.Control.Backup:output_type -> openoma.control.v1.BackupChunk
+	18, // [18:28] is the sub-list for method output_type
+	8,  // [8:18] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name
@@ -1651,14 +1732,14 @@ func file_control_proto_init() {
 	if File_control_proto != nil {
 		return
 	}
-	file_control_proto_msgTypes[12].OneofWrappers = []any{}
+	file_control_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Control_Run_FullMethodName      = "/openoma.control.v1.Control/Run"
+	Control_Rerun_FullMethodName    = "/openoma.control.v1.Control/Rerun"
 	Control_Status_FullMethodName   = "/openoma.control.v1.Control/Status"
 	Control_Events_FullMethodName   = "/openoma.control.v1.Control/Events"
 	Control_Cancel_FullMethodName   = "/openoma.control.v1.Control/Cancel"
@@ -49,6 +50,9 @@ type ControlClient interface {
 	// Run starts a flow or contract and, with wait, streams progress until it
 	// ends. The first message always carries the execution id.
 	Run(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReportMessage], error)
+	// Rerun starts a new execution of an ended flow execution's flow version
+	// that claims its completed work and runs the rest; it streams like Run.
+	Rerun(ctx context.Context, in *RerunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReportMessage], error)
 	// Status reports one execution, or lists recent top-level executions when
 	// execution_id is empty.
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*ReportMessage, error)
@@ -98,6 +102,25 @@ func (c *controlClient) Run(ctx context.Context, in *RunRequest, opts ...grpc.Ca
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Control_RunClient = grpc.ServerStreamingClient[ReportMessage]
 
+func (c *controlClient) Rerun(ctx context.Context, in *RerunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReportMessage], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[1], Control_Rerun_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[RerunRequest, ReportMessage]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Control_RerunClient = grpc.ServerStreamingClient[ReportMessage]
+
 func (c *controlClient) Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*ReportMessage, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReportMessage)
@@ -110,7 +133,7 @@ func (c *controlClient) Status(ctx context.Context, in *StatusRequest, opts ...g
 
 func (c *controlClient) Events(ctx context.Context, in *EventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EventMessage], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[1], Control_Events_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[2], Control_Events_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +202,7 @@ func (c *controlClient) Task(ctx context.Context, in *TaskRequest, opts ...grpc.
 
 func (c *controlClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[2], Control_Backup_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Control_ServiceDesc.Streams[3], Control_Backup_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +226,9 @@ type ControlServer interface {
 	// Run starts a flow or contract and, with wait, streams progress until it
 	// ends. The first message always carries the execution id.
 	Run(*RunRequest, grpc.ServerStreamingServer[ReportMessage]) error
+	// Rerun starts a new execution of an ended flow execution's flow version
+	// that claims its completed work and runs the rest; it streams like Run.
+	Rerun(*RerunRequest, grpc.ServerStreamingServer[ReportMessage]) error
 	// Status reports one execution, or lists recent top-level executions when
 	// execution_id is empty.
 	Status(context.Context, *StatusRequest) (*ReportMessage, error)
@@ -235,6 +261,9 @@ type UnimplementedControlServer struct{}
 
 func (UnimplementedControlServer) Run(*RunRequest, grpc.ServerStreamingServer[ReportMessage]) error {
 	return status.Error(codes.Unimplemented, "method Run not implemented")
+}
+func (UnimplementedControlServer) Rerun(*RerunRequest, grpc.ServerStreamingServer[ReportMessage]) error {
+	return status.Error(codes.Unimplemented, "method Rerun not implemented")
 }
 func (UnimplementedControlServer) Status(context.Context, *StatusRequest) (*ReportMessage, error) {
 	return nil, status.Error(codes.Unimplemented, "method Status not implemented")
@@ -291,6 +320,17 @@ func _Control_Run_Handler(srv interface{}, stream grpc.ServerStream) error {
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Control_RunServer = grpc.ServerStreamingServer[ReportMessage]
+
+func _Control_Rerun_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(RerunRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ControlServer).Rerun(m, &grpc.GenericServerStream[RerunRequest, ReportMessage]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Control_RerunServer = grpc.ServerStreamingServer[ReportMessage]
 
 func _Control_Status_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StatusRequest)
@@ -458,6 +498,11 @@ var Control_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Run",
 			Handler:       _Control_Run_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Rerun",
+			Handler:       _Control_Rerun_Handler,
 			ServerStreams: true,
 		},
 		{
