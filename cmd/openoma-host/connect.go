@@ -191,7 +191,12 @@ func (g *globals) logger(cfg *config.Config, quietDefault string) hclog.Logger {
 
 func notFoundHint(err error, id string) error {
 	if errors.Is(err, control.ErrNotFound) {
-		return fmt.Errorf("no execution %s in this data directory", id)
+		return notFoundError{fmt.Errorf("no execution %s in this data directory", id)}
 	}
 	return err
 }
+
+// notFoundError keeps its own text and still says "not found" to --json.
+type notFoundError struct{ error }
+
+func (e notFoundError) Is(target error) bool { return target == control.ErrNotFound }

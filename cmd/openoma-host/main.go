@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/openoma/openoma/host/control"
@@ -43,7 +45,9 @@ func run(args []string, stdin *os.File, stdout, stderr *os.File) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	if asJSON, _ := cmd.PersistentFlags().GetBool("json"); asJSON {
+	// An unknown verb fails before the flags are parsed: look at the
+	// arguments too.
+	if asJSON, _ := cmd.PersistentFlags().GetBool("json"); asJSON || slices.Contains(args, "--json") {
 		writeJSONError(stderr, err)
 		return 2
 	}
@@ -65,7 +69,7 @@ func writeJSONError(w io.Writer, err error) {
 	switch {
 	case errors.Is(err, control.ErrNotFound), errors.Is(err, errNotFoundLocal):
 		code = "not_found"
-	case errors.Is(err, control.ErrInvalid):
+	case errors.Is(err, control.ErrInvalid), isCobraUsage(err):
 		code = "invalid"
 	case errors.Is(err, control.ErrDenied):
 		code = "denied"
@@ -77,4 +81,33 @@ func writeJSONError(w io.Writer, err error) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(jsonError{Error: err.Error(), Code: code})
+}
+
+// usageError is a mistake in how a verb was called (a bad flag value, a
+// malformed argument): its text as written, and errors.Is(err,
+// control.ErrInvalid) so --json reports it with code "invalid", as the
+// daemon reports the mistakes it finds.
+type usageError struct{ error }
+
+func (e usageError) Is(target error) bool { return target == control.ErrInvalid }
+func (e usageError) Unwrap() error        { return e.error }
+
+// usage marks err as a usage mistake (nil stays nil).
+func usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+// isCobraUsage recognises the argument errors cobra makes itself (wrong
+// number of arguments, an unknown verb or flag).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"accepts ", "requires at least ", "requires at most ", "unknown command ", "unknown flag", "unknown shorthand flag", "invalid argument ", "flag needs an argument"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -49,19 +49,19 @@ is recorded.`,
 			if every != "" {
 				d, err := schedule.ParseEvery(every)
 				if err != nil {
-					return err
+					return usage(err)
 				}
 				spec.Every = d
 			}
 			in, err := parseInputs(inputs)
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			if len(in) > 0 {
 				spec.Inputs = in
 			}
 			if err := spec.Check(); err != nil {
-				return err
+				return usage(err)
 			}
 			return g.scheduleCall(cmd, control.ScheduleRequest{Verb: control.ScheduleCreate, Spec: spec}, true)
 		},

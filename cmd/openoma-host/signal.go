@@ -40,12 +40,12 @@ object of outputs; --output wins for the same port.`,
 					return fmt.Errorf("--output-file: %w", err)
 				}
 				if err := json.Unmarshal(b, &values); err != nil {
-					return fmt.Errorf("--output-file %s: not a JSON object of outputs: %w", file, err)
+					return usage(fmt.Errorf("--output-file %s: not a JSON object of outputs: %w", file, err))
 				}
 			}
 			given, err := parseInputs(outputs)
 			if err != nil {
-				return fmt.Errorf("--output: %w", err)
+				return usage(fmt.Errorf("--output: %w", err))
 			}
 			for k, v := range given {
 				values[k] = v

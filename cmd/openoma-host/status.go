@@ -39,10 +39,10 @@ digits), as events and status print them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			filter, err := recentFilter(state, flow, since, limit, time.Now())
 			if err != nil {
-				return err
+				return usage(err)
 			}
 			if len(args) == 1 && (filter != control.RecentFilter{}) {
-				return errors.New("--state, --flow, --since and --limit filter the list; give them without an EXECUTION")
+				return usage(errors.New("--state, --flow, --since and --limit filter the list; give them without an EXECUTION"))
 			}
 			_, s, err := g.session(cmd.Context(), false)
 			if err != nil {
