@@ -131,6 +131,9 @@ func (r *Recorder) seed(ctx context.Context, s store.EventStore) error {
 		return fmt.Errorf("metrics: open executions: %w", err)
 	}
 	for _, info := range open {
+		if !countedKind(info.Kind) {
+			continue
+		}
 		if info.Kind != execution.KindBlock {
 			r.mu.Lock()
 			if _, seen := r.open[info.ID]; !seen {
@@ -186,7 +189,7 @@ func (r *Recorder) Observe(ev execution.Event) {
 // remember records a created event; the caller holds r.mu.
 func (r *Recorder) remember(ev execution.Event) (openExecution, bool) {
 	var c execution.Created
-	if json.Unmarshal(ev.Payload, &c) != nil || c.Kind == "" {
+	if json.Unmarshal(ev.Payload, &c) != nil || !countedKind(c.Kind) {
 		return openExecution{}, false
 	}
 	x := openExecution{kind: c.Kind, created: ev.Timestamp}
@@ -217,4 +220,10 @@ func (r *Recorder) observeProgress(ev execution.Event) {
 		by = string(d.DecidedBy.Type)
 	}
 	r.conditions.WithLabelValues(by, fmt.Sprint(d.Value)).Inc()
+}
+
+// countedKind: the executions the metrics count. The store holds other
+// records as executions too (schedules); they are not work.
+func countedKind(k execution.Kind) bool {
+	return k == execution.KindBlock || k == execution.KindFlow || k == execution.KindContract
 }

@@ -133,3 +133,14 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A schedule is kept in the store as an execution; it is not counted as work.
+func TestSchedulesAreNotExecutions(t *testing.T) {
+	r := New(nil)
+	id := uuid.New()
+	r.Observe(event(t, id, execution.EventCreated, map[string]any{"kind": "schedule"}, time.Now(), nil))
+	r.Observe(event(t, id, execution.EventCancelled, nil, time.Now(), nil))
+	if n := testutil.CollectAndCount(r.started) + testutil.CollectAndCount(r.ended); n != 0 {
+		t.Errorf("a schedule made %d execution series", n)
+	}
+}

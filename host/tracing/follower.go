@@ -142,8 +142,13 @@ func (f *Follower) Observe(ev execution.Event) {
 
 func (f *Follower) remember(ev execution.Event) {
 	var c execution.Created
-	if json.Unmarshal(ev.Payload, &c) != nil || c.Kind == "" {
+	if json.Unmarshal(ev.Payload, &c) != nil {
 		return
+	}
+	switch c.Kind {
+	case execution.KindBlock, execution.KindFlow, execution.KindContract:
+	default:
+		return // other records kept as executions (schedules) are not work
 	}
 	x := started{kind: c.Kind, at: ev.Timestamp, root: ev.ExecutionID}
 	x.attrs = []attribute.KeyValue{

@@ -42,7 +42,10 @@ func (r *Roots) Root(ctx context.Context, id uuid.UUID) uuid.UUID {
 			break
 		}
 		info, err := r.store.Execution(ctx, cur)
-		if err != nil || info.Parent == uuid.Nil {
+		if err != nil {
+			return cur // not cached: a store hiccup must not pin a wrong trace
+		}
+		if info.Parent == uuid.Nil {
 			break
 		}
 		path = append(path, cur)
