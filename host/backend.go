@@ -73,7 +73,7 @@ func (h *Host) Report(ctx context.Context, id uuid.UUID) (*engine.Report, bool, 
 	if err != nil {
 		return nil, false, err
 	}
-	rep, err := h.engine.Status(ctx, id)
+	rep, err := h.engine.StatusCached(ctx, id, &h.reports.blocks)
 	if err != nil {
 		return nil, false, err
 	}

@@ -22,6 +22,10 @@ const reportCacheBytes = 16 << 20
 // reading and projecting every block's log (≈ 50 µs of CPU per block). The
 // zero value is ready; eviction is oldest first.
 type reportCache struct {
+	// blocks keeps ended block executions' reports for the reports of
+	// flows still running.
+	blocks engine.BlockCache
+
 	mu    sync.Mutex
 	m     map[uuid.UUID]json.RawMessage
 	order []uuid.UUID

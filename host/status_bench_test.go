@@ -9,6 +9,7 @@ import (
 
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/host/config"
+	"github.com/openoma/openoma/host/engine"
 )
 
 // BenchmarkHostStatus is what one `status` of a finished 1,000-block flow
@@ -32,12 +33,26 @@ func BenchmarkHostStatus(b *testing.B) {
 	// a finished one); settled: a finished flow's later ones.
 	b.Run("blocks=1000/built", func(b *testing.B) {
 		benchStatus(b, id, n, func(ctx context.Context, id uuid.UUID) (json.RawMessage, bool, error) {
-			rep, done, err := h.Report(ctx, id)
+			rep, err := h.Engine().Status(ctx, id)
 			if err != nil {
-				return nil, done, err
+				return nil, false, err
 			}
 			raw, err := json.Marshal(rep)
-			return raw, done, err
+			return raw, true, err
+		})
+	})
+	// blocks-cached: what a running flow's report costs once its ended
+	// blocks are in the engine's BlockCache (the flow's own log and the
+	// list of its blocks are still read).
+	var cache engine.BlockCache
+	b.Run("blocks=1000/blocks-cached", func(b *testing.B) {
+		benchStatus(b, id, n, func(ctx context.Context, id uuid.UUID) (json.RawMessage, bool, error) {
+			rep, err := h.Engine().StatusCached(ctx, id, &cache)
+			if err != nil {
+				return nil, false, err
+			}
+			raw, err := json.Marshal(rep)
+			return raw, true, err
 		})
 	})
 	b.Run("blocks=1000/settled", func(b *testing.B) {

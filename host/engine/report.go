@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,7 +85,22 @@ type BlockReport struct {
 	// SharedFrom is the flow execution that created a block execution this
 	// one claimed (a rerun took it over instead of running it again).
 	SharedFrom uuid.UUID `json:"shared_from,omitzero"`
+
+	// raw is the block's encoding, kept with it by a BlockCache once it
+	// ended; nothing may change a BlockReport that has one.
+	raw json.RawMessage
 }
+
+// MarshalJSON encodes b, or returns the encoding a BlockCache kept.
+func (b BlockReport) MarshalJSON() ([]byte, error) {
+	if b.raw != nil {
+		return b.raw, nil
+	}
+	return json.Marshal(plainBlockReport(b))
+}
+
+// plainBlockReport is BlockReport without its MarshalJSON.
+type plainBlockReport BlockReport
 
 // AssessmentReport is one assessment binding of a contract execution.
 type AssessmentReport struct {
@@ -103,17 +120,23 @@ type AssessmentReport struct {
 // Status reports an execution (a flow, contract or block execution's flow)
 // from the store.
 func (e *Engine) Status(ctx context.Context, id uuid.UUID) (*Report, error) {
+	return e.StatusCached(ctx, id, nil)
+}
+
+// StatusCached is Status with the ended block executions' reports taken
+// from c when their logs have not moved since (nil: no cache).
+func (e *Engine) StatusCached(ctx context.Context, id uuid.UUID, c *BlockCache) (*Report, error) {
 	info, err := e.store.Execution(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("status of %s: %w", id, err)
 	}
 	switch info.Kind {
 	case execution.KindFlow:
-		return e.flowReport(ctx, id)
+		return e.flowReport(ctx, id, c)
 	case execution.KindContract:
-		return e.contractReport(ctx, id)
+		return e.contractReport(ctx, id, c)
 	case execution.KindBlock:
-		return e.flowReport(ctx, info.Parent)
+		return e.flowReport(ctx, info.Parent, c)
 	}
 	return nil, fmt.Errorf("status of %s: %w: not an openoma execution", id, store.ErrInvalid)
 }
@@ -128,7 +151,7 @@ func ended(events []execution.Event) (execution.Event, bool) {
 	return execution.Event{}, false
 }
 
-func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) {
+func (e *Engine) flowReport(ctx context.Context, id uuid.UUID, cache *BlockCache) (*Report, error) {
 	events, err := e.store.Events(ctx, id, 0)
 	if err != nil {
 		return nil, err
@@ -163,20 +186,30 @@ func (e *Engine) flowReport(ctx context.Context, id uuid.UUID) (*Report, error) 
 	}
 	latest := map[int]*BlockReport{}
 	var projections []execution.BlockExecution
+	keep := func(br *BlockReport, proj execution.BlockExecution, node int) {
+		r.Blocks = append(r.Blocks, *br)
+		projections = append(projections, proj)
+		if cur := latest[node]; cur == nil || laterRun(br, cur) {
+			latest[node] = br
+		}
+	}
 	add := func(bid, sharedFrom uuid.UUID) error {
 		br, proj, node, err := e.blockReport(ctx, plan, bid)
 		if err != nil || br == nil {
 			return err
 		}
 		br.SharedFrom = sharedFrom
-		r.Blocks = append(r.Blocks, *br)
-		projections = append(projections, proj)
-		if cur := latest[node]; cur == nil || laterRun(br, cur) {
-			latest[node] = br
+		if sharedFrom == uuid.Nil && proj.State.IsTerminal() {
+			cache.put(br, proj, node) // claimed blocks are reported per claimant: not kept
 		}
+		keep(br, proj, node)
 		return nil
 	}
 	for _, c := range children {
+		if br, proj, node, ok := cache.get(c.ID, c.LastSequence); ok {
+			keep(br, proj, node)
+			continue
+		}
 		if err := add(c.ID, uuid.Nil); err != nil {
 			return nil, err
 		}
@@ -303,7 +336,7 @@ func lastExecutor(events []execution.Event) *execution.ExecutorInfo {
 
 func timePtr(t time.Time) *time.Time { return &t }
 
-func (e *Engine) contractReport(ctx context.Context, id uuid.UUID) (*Report, error) {
+func (e *Engine) contractReport(ctx context.Context, id uuid.UUID, c *BlockCache) (*Report, error) {
 	events, err := e.store.Events(ctx, id, 0)
 	if err != nil {
 		return nil, err
@@ -325,7 +358,7 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID) (*Report, err
 	var flowStates, subStates []execution.State
 	if k != nil {
 		for i := range k.WorkFlows {
-			fr, err := e.childReport(ctx, workFlowExecutionID(id, i))
+			fr, err := e.childReport(ctx, workFlowExecutionID(id, i), c)
 			if err != nil {
 				return nil, err
 			}
@@ -337,7 +370,7 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID) (*Report, err
 			}
 		}
 		for i := range k.SubContracts {
-			sr, err := e.childReport(ctx, subContractExecutionID(id, i))
+			sr, err := e.childReport(ctx, subContractExecutionID(id, i), c)
 			if err != nil {
 				return nil, err
 			}
@@ -348,7 +381,7 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID) (*Report, err
 				subStates = append(subStates, execution.StatePending)
 			}
 		}
-		if r.Assessments, err = e.assessmentReports(ctx, id, &cl, k.AssessmentBindings, k.RequiredOutcomes); err != nil {
+		if r.Assessments, err = e.assessmentReports(ctx, id, &cl, k.AssessmentBindings, k.RequiredOutcomes, c); err != nil {
 			return nil, err
 		}
 	}
@@ -366,15 +399,15 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID) (*Report, err
 }
 
 // childReport reports a child execution, or nil when it was never created.
-func (e *Engine) childReport(ctx context.Context, id uuid.UUID) (*Report, error) {
-	r, err := e.Status(ctx, id)
+func (e *Engine) childReport(ctx context.Context, id uuid.UUID, c *BlockCache) (*Report, error) {
+	r, err := e.StatusCached(ctx, id, c)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	return r, err
 }
 
-func (e *Engine) assessmentReports(ctx context.Context, id uuid.UUID, cl *contractLog, bindings []core.AssessmentBinding, outcomes []core.RequiredOutcome) ([]AssessmentReport, error) {
+func (e *Engine) assessmentReports(ctx context.Context, id uuid.UUID, cl *contractLog, bindings []core.AssessmentBinding, outcomes []core.RequiredOutcome, c *BlockCache) ([]AssessmentReport, error) {
 	var out []AssessmentReport
 	for j, b := range bindings {
 		ar := AssessmentReport{RequiredOutcomeID: b.RequiredOutcomeID, State: execution.StatePending}
@@ -384,7 +417,7 @@ func (e *Engine) assessmentReports(ctx context.Context, id uuid.UUID, cl *contra
 			}
 		}
 		for t := range b.TestFlowRefs {
-			tr, err := e.childReport(ctx, testFlowExecutionID(id, j, t))
+			tr, err := e.childReport(ctx, testFlowExecutionID(id, j, t), c)
 			if err != nil {
 				return nil, err
 			}
@@ -392,7 +425,7 @@ func (e *Engine) assessmentReports(ctx context.Context, id uuid.UUID, cl *contra
 				ar.TestFlows = append(ar.TestFlows, tr)
 			}
 		}
-		af, err := e.childReport(ctx, assessmentFlowExecutionID(id, j))
+		af, err := e.childReport(ctx, assessmentFlowExecutionID(id, j), c)
 		if err != nil {
 			return nil, err
 		}
@@ -461,4 +494,89 @@ func outcomesMet(as []AssessmentReport) *bool {
 	}
 	t := true
 	return &t
+}
+
+// blockCacheBytes bounds a BlockCache whose Limit is 0.
+const blockCacheBytes = 16 << 20
+
+// BlockCache keeps the reports of ended block executions, keyed by id and
+// the sequence of their latest event, so the report of a running flow
+// reads, projects and encodes only the blocks that are still moving: most
+// of a big flow's ≈ 50 µs per block per report. An ended block's log only
+// grows by administrative events, which change the sequence and so miss.
+// The zero value is ready; a nil *BlockCache keeps nothing. Oldest out.
+type BlockCache struct {
+	// Limit bounds the bytes kept (events' payloads and the encoded
+	// reports, roughly); 0 means 16 MiB.
+	Limit int
+
+	mu    sync.Mutex
+	m     map[uuid.UUID]*cachedBlock
+	order []uuid.UUID
+	size  int
+}
+
+type cachedBlock struct {
+	seq  uint64
+	br   BlockReport
+	proj execution.BlockExecution
+	node int
+	size int
+}
+
+func (c *BlockCache) get(id uuid.UUID, seq uint64) (*BlockReport, execution.BlockExecution, int, bool) {
+	if c == nil {
+		return nil, execution.BlockExecution{}, 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[id]
+	if !ok || b.seq != seq {
+		return nil, execution.BlockExecution{}, 0, false
+	}
+	br := b.br
+	return &br, b.proj, b.node, true
+}
+
+// put keeps an ended block's report, with its encoding (set on br too).
+func (c *BlockCache) put(br *BlockReport, proj execution.BlockExecution, node int) {
+	if c == nil || len(proj.Events) == 0 {
+		return
+	}
+	raw, err := json.Marshal(plainBlockReport(*br))
+	if err != nil {
+		return // reported when the whole report is encoded
+	}
+	br.raw = raw
+	size := len(raw)
+	for i := range proj.Events {
+		size += len(proj.Events[i].Payload) + 256
+	}
+	limit := c.Limit
+	if limit <= 0 {
+		limit = blockCacheBytes
+	}
+	if size > limit/4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[uuid.UUID]*cachedBlock{}
+	}
+	if old, ok := c.m[br.ExecutionID]; ok {
+		c.size -= old.size
+		delete(c.m, br.ExecutionID) // its old place in order is skipped when reached
+	}
+	for c.size+size > limit && len(c.order) > 0 {
+		id := c.order[0]
+		c.order = c.order[1:]
+		if old, ok := c.m[id]; ok {
+			c.size -= old.size
+			delete(c.m, id)
+		}
+	}
+	c.m[br.ExecutionID] = &cachedBlock{seq: proj.Events[len(proj.Events)-1].Sequence, br: *br, proj: proj, node: node, size: size}
+	c.order = append(c.order, br.ExecutionID)
+	c.size += size
 }
