@@ -101,6 +101,9 @@ renamed into place only when all of that succeeded.`,
 			if err != nil {
 				return err
 			}
+			if cfg.Store.Backend == config.BackendPostgres {
+				return usage(fmt.Errorf("store.backend is postgres: restore loads a Badger backup into a data directory; restore a PostgreSQL store with pg_restore (docs/operations.md)"))
+			}
 			if c, err := control.Dial(cmd.Context(), socketPath(cfg)); err == nil {
 				c.Close()
 				return fmt.Errorf("a daemon is serving %s: stop it before restoring", cfg.DataDir)
