@@ -461,11 +461,7 @@ func (t *timeline) since(from time.Time, msg string) time.Duration {
 func pluginPID(b *testing.B, h *host.Host) int {
 	for _, s := range h.PluginManager().Status() {
 		if s.Name == "bench" && s.Running {
-			pid, err := strconv.Atoi(s.PID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return pid
+			return s.PID
 		}
 	}
 	b.Fatalf("plugin not running: %+v", h.PluginManager().Status())
@@ -702,7 +698,7 @@ func recoverAndReport() int {
 	}
 	for _, s := range h.PluginManager().Status() {
 		if s.Running {
-			r.PluginMiB = float64(rssKiB(s.PID, "VmRSS")) / 1024
+			r.PluginMiB = float64(rssKiB(strconv.Itoa(s.PID), "VmRSS")) / 1024
 		}
 	}
 	out, _ := json.Marshal(r)

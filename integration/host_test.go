@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,12 +123,12 @@ func TestPluginKilledMidBlockIsResumed(t *testing.T) {
 	})
 	var plugins []struct {
 		Name string `json:"name"`
-		PID  string `json:"pid"`
+		PID  int    `json:"pid"` // a number, not a string (issue 13)
 	}
 	e.cliJSON(ctx, &plugins, "plugins")
-	pid, err := strconv.Atoi(plugins[0].PID)
-	if err != nil {
-		t.Fatalf("plugin pid %q: %v", plugins[0].PID, err)
+	pid := plugins[0].PID
+	if pid <= 0 {
+		t.Fatalf("plugin pid %d", pid)
 	}
 	must(t, syscall.Kill(pid, syscall.SIGKILL))
 	waitFor(t, "the flow to complete", 30*time.Second, func() bool {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,7 +68,7 @@ nodes:
 type pluginProc struct {
 	Name     string `json:"name"`
 	Running  bool   `json:"running"`
-	PID      string `json:"pid"`
+	PID      int    `json:"pid"`
 	Instance string `json:"instance"` // empty on hosts that do not name launches
 }
 
@@ -133,8 +132,7 @@ func TestPluginKillStorm(t *testing.T) {
 		var p pluginProc
 		waitFor(t, "the shell plugin to run again", 30*time.Second, func() bool {
 			p = e.shellPlugin(ctx)
-			pid, _ := strconv.Atoi(p.PID)
-			return p.Running && pid != lastPID
+			return p.Running && p.PID != lastPID
 		})
 		if rng.IntN(5) >= 2 { // else at once: restarts overlap
 			time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
@@ -142,8 +140,7 @@ func TestPluginKillStorm(t *testing.T) {
 		if !openRun() {
 			start() // every kill must strike running work
 		}
-		pid, err := strconv.Atoi(p.PID)
-		must(t, err)
+		pid := p.PID
 		before := time.Now()
 		must(t, syscall.Kill(pid, syscall.SIGKILL))
 		kills = append(kills, kill{pid: pid, instance: p.Instance, before: before, at: time.Now()})

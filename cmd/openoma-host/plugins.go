@@ -48,7 +48,7 @@ daemon it shows where each binary would be found and checks its checksum.`,
 			for _, p := range list {
 				health := "not running"
 				if p.Running {
-					health = fmt.Sprintf("running (pid %s, %s, %d restarts)", p.PID, p.Version, p.Restarts)
+					health = fmt.Sprintf("running (pid %d, %s, %d restarts)", p.PID, p.Version, p.Restarts)
 				} else if s.embedded {
 					health = "no daemon"
 				}

@@ -137,7 +137,7 @@ func (f *fakeBackend) Backup(_ context.Context, w io.Writer) error {
 }
 
 func (f *fakeBackend) Plugins(context.Context) ([]plugins.Status, error) {
-	return []plugins.Status{{Name: "shell", Hints: []string{"shell"}, Running: true, PID: "42",
+	return []plugins.Status{{Name: "shell", Hints: []string{"shell"}, Running: true, PID: 42,
 		StartedAt: time.Unix(1700000000, 0), Restarts: 2, LastError: "boom"}}, nil
 }
 
@@ -276,7 +276,7 @@ func TestEventsAndPlugins(t *testing.T) {
 	if err != nil || len(p) != 1 {
 		t.Fatalf("Plugins = %+v, %v", p, err)
 	}
-	if g := p[0]; g.Name != "shell" || g.Hints[0] != "shell" || !g.Running || g.PID != "42" || !g.StartedAt.Equal(time.Unix(1700000000, 0)) ||
+	if g := p[0]; g.Name != "shell" || g.Hints[0] != "shell" || !g.Running || g.PID != 42 || !g.StartedAt.Equal(time.Unix(1700000000, 0)) ||
 		g.Restarts != 2 || g.LastError != "boom" {
 		t.Fatalf("plugin status across the wire: %+v", g)
 	}

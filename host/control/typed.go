@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -132,18 +133,31 @@ func (c *Client) Task(ctx context.Context, req TaskRequest) (TaskAnswer, error) 
 
 func pluginToPB(p plugins.Status) *controlpb.PluginStatus {
 	return &controlpb.PluginStatus{Name: p.Name, Path: p.Path, Hints: p.Hints, MaxConcurrency: int32(p.MaxConcurrency),
-		Running: p.Running, Pid: p.PID, Instance: p.Instance, Version: p.Version, ServedHints: p.ServedHints,
+		Running: p.Running, Pid: pidString(p.PID), Instance: p.Instance, Version: p.Version, ServedHints: p.ServedHints,
 		StartedUnixNano: nanos(p.StartedAt), Restarts: int32(p.Restarts), LastExit: p.LastExit, LastError: p.LastError}
 }
 
 func pluginFromPB(m *controlpb.PluginStatus) plugins.Status {
 	p := plugins.Status{Name: m.GetName(), Path: m.GetPath(), Hints: m.GetHints(), MaxConcurrency: int(m.GetMaxConcurrency()),
-		Running: m.GetRunning(), PID: m.GetPid(), Instance: m.GetInstance(), Version: m.GetVersion(), ServedHints: m.GetServedHints(),
+		Running: m.GetRunning(), PID: pidNumber(m.GetPid()), Instance: m.GetInstance(), Version: m.GetVersion(), ServedHints: m.GetServedHints(),
 		Restarts: int(m.GetRestarts()), LastExit: m.GetLastExit(), LastError: m.GetLastError()}
 	if n := m.GetStartedUnixNano(); n != 0 {
 		p.StartedAt = time.Unix(0, n)
 	}
 	return p
+}
+
+// The wire keeps the pid a string (an empty one for a plugin not running).
+func pidString(pid int) string {
+	if pid == 0 {
+		return ""
+	}
+	return strconv.Itoa(pid)
+}
+
+func pidNumber(s string) int {
+	pid, _ := strconv.Atoi(s)
+	return pid
 }
 
 func (s *Server) Plugins(ctx context.Context, _ *controlpb.PluginsRequest) (*controlpb.PluginsResponse, error) {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -61,11 +60,7 @@ func pidOf(t *testing.T, m *Manager, name string) int {
 	t.Helper()
 	for _, s := range m.Status() {
 		if s.Name == name && s.Running {
-			pid, err := strconv.Atoi(s.PID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return pid
+			return s.PID
 		}
 	}
 	t.Fatalf("plugin %q is not running: %+v", name, m.Status())

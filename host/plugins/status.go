@@ -9,7 +9,7 @@ type Status struct {
 	Hints          []string `json:"hints"`
 	MaxConcurrency int      `json:"max_concurrency,omitempty"`
 	Running        bool     `json:"running"`
-	PID            string   `json:"pid,omitempty"`
+	PID            int      `json:"pid,omitempty"`
 	// Instance is the running process's launch id, the one the host stamps
 	// on the events it records (execution.MetadataPluginInstance).
 	Instance    string    `json:"instance,omitempty"`
@@ -36,7 +36,7 @@ func (m *Manager) Status() []Status {
 		}
 		if p.cur != nil {
 			s.Running = true
-			s.PID = p.cur.runner.ID()
+			s.PID = p.cur.id.PID
 			s.Instance = p.cur.id.ID
 			s.Version = p.cur.info.Version
 			s.ServedHints = p.cur.info.Hints
