@@ -94,7 +94,7 @@ func TestContracts(t *testing.T) {
 			inputs:    map[string]any{"version": "1.2", "max_latency_ms": 200.0},
 			breakWork: true,
 			state:     execution.StateFailed,
-			reason:    `work flow "Docs" v1 (work_flows[1]) failed: node "write" failed: no ink`,
+			reason:    `work flow "Docs" v1 (work_flows[1]) failed at node "write"`,
 		},
 	}
 	for _, tc := range tests {

@@ -157,9 +157,9 @@ func TestFlowScenarios(t *testing.T) {
 				p.behaviours["A2"] = outputs(map[string]any{"x": 1})
 			},
 			state:       execution.StateFailed,
-			reason:      `node "b" failed: condition of edges[1] (node "a" → node "b") failed`,
+			reason:      `failed at node "b"`,
 			blocks:      map[string][]execution.State{"a": completedOnce, "b": {execution.StateFailed}},
-			blockReason: map[string]string{"b": "no such key"},
+			blockReason: map[string]string{"b": `condition of edges[1] (node "a" → node "b") failed: condition evaluation failed`},
 		},
 		{
 			// A conditions plugin that dies under the call is not a failed
@@ -264,7 +264,7 @@ func TestFlowScenarios(t *testing.T) {
 				p.behaviours["A4"] = outputs(map[string]any{"x": 1})
 			},
 			state:  execution.StateFailed,
-			reason: `node "b" failed`,
+			reason: `failed at node "b"`,
 			blocks: map[string][]execution.State{"a": completedOnce, "b": {execution.StateFailed}},
 			blockReason: map[string]string{"b": `node "b" (block "B4" v1): required input "y" not supplied; ` +
 				`considered edges[1] from node "a" with outputs [x]`},
@@ -288,9 +288,9 @@ func TestFlowScenarios(t *testing.T) {
 				p.behaviours["Slow"] = hanging
 			},
 			state:       execution.StateFailed,
-			reason:      `node "bad" failed: disk full`,
+			reason:      `failed at node "bad"`,
 			blocks:      map[string][]execution.State{"start": completedOnce, "bad": {execution.StateFailed}, "slow": {execution.StateCancelled}},
-			blockReason: map[string]string{"slow": `flow is stopping: node "bad" failed: disk full`},
+			blockReason: map[string]string{"bad": "disk full", "slow": `flow is stopping: node "bad" failed`},
 		},
 		{
 			name: "retry succeeds on attempt 2",
@@ -313,9 +313,10 @@ func TestFlowScenarios(t *testing.T) {
 				f.edge(uuid.Nil, a, nil)
 				p.behaviours["Broken"] = failing("always")
 			},
-			state:  execution.StateFailed,
-			reason: `node "broken" failed: always`,
-			blocks: map[string][]execution.State{"broken": {execution.StateFailed, execution.StateFailed}},
+			state:       execution.StateFailed,
+			reason:      `failed at node "broken"`,
+			blocks:      map[string][]execution.State{"broken": {execution.StateFailed, execution.StateFailed}},
+			blockReason: map[string]string{"broken": "always"},
 		},
 		{
 			name: "unroutable block fails with the routing error",

@@ -159,13 +159,16 @@ func states(cs []child) []execution.State {
 // stop cancels every open child and, once none is left open, ends the
 // contract: cancelled when asked to, else with the work side's state.
 func (c *contractPass) stop(workState execution.State, work []child) {
-	reason, code := "", ""
+	// Said once (see pass.stopReason): the contract refers to the child
+	// that stopped it; what it cancels refers to the contract.
+	reason, code, why := "", "", "contract is being cancelled"
 	if c.v.Cancel != nil && workState != execution.StateFailed {
 		reason, code, workState = c.v.Cancel.Reason, ProgressCancelRequested, execution.StateCancelled
 	} else {
 		for _, ch := range work {
 			if ch.State == workState {
-				reason = fmt.Sprintf("%s %s: %s", ch.label, ch.State, ch.Ended.Reason)
+				reason = childRef(ch)
+				why = fmt.Sprintf("contract is stopping: %s %s", ch.label, ch.State)
 				break
 			}
 		}
@@ -191,7 +194,7 @@ func (c *contractPass) stop(workState execution.State, work []child) {
 			continue
 		}
 		open = true
-		c.actions = append(c.actions, CancelChild{ID: ch.id, Reason: "contract is stopping: " + reason})
+		c.actions = append(c.actions, CancelChild{ID: ch.id, Reason: why})
 	}
 	if !open {
 		c.actions = append(c.actions, Finish{State: workState, Payload: Ended{Reason: reason, Code: code, Assessments: results(c.v.Records)}})
@@ -230,7 +233,7 @@ func (c *contractPass) assess(j int, work []child) (AssessmentRecord, bool) {
 	for _, ch := range tests {
 		if ch.State != execution.StateCompleted {
 			rec.State = execution.StateSkipped
-			rec.Reason = fmt.Sprintf("the assessment flow did not run: %s %s: %s", ch.label, ch.State, ch.Ended.Reason)
+			rec.Reason = "the assessment flow did not run: " + childRef(ch)
 			return rec, true
 		}
 	}
@@ -250,7 +253,7 @@ func (c *contractPass) assess(j int, work []child) (AssessmentRecord, bool) {
 	rec.State = a.State
 	switch {
 	case a.State != execution.StateCompleted:
-		rec.Reason = fmt.Sprintf("%s %s: %s", a.label, a.State, a.Ended.Reason)
+		rec.Reason = childRef(a)
 	case len(a.Ended.Outputs) == 0:
 		rec.Reason = fmt.Sprintf("%s completed without output: its terminal node was skipped", a.label)
 	default:
@@ -284,4 +287,23 @@ func results(records map[int]AssessmentRecord) []execution.AssessmentResult {
 		out = append(out, records[j].AssessmentResult)
 	}
 	return out
+}
+
+// childRef refers, in one line, to how a child execution ended: its label,
+// its state, and where it stopped when the child said so — "work flow
+// "Docs" v1 (work_flows[1]) failed at node "write"" — never the child's
+// whole reason, which stays on the child (or on its block) to be said
+// once. A flow stopped by one of its nodes ends with "failed at node …" /
+// "cancelled at node …" (pass.stopReason), which is that "where"; a flow
+// that stopped for a reason of its own (stuck, a missing definition) is
+// referred to by its code.
+func childRef(ch child) string {
+	ref := fmt.Sprintf("%s %s", ch.label, ch.State)
+	switch ch.Ended.Code {
+	case "block_failed", "block_cancelled":
+		return ch.label + " " + ch.Ended.Reason
+	case "", ProgressCancelRequested, "work_failed", "work_cancelled":
+		return ref
+	}
+	return fmt.Sprintf("%s (%s)", ref, ch.Ended.Code)
 }

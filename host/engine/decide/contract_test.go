@@ -44,8 +44,11 @@ func TestContractDecisions(t *testing.T) {
 			started: true, children: map[uuid.UUID]Child{work0: {State: execution.StateFailed, Ended: Ended{Reason: "disk full"}}, work1: running},
 			want: []string{"cancel " + work1.String()}},
 		{name: "once nothing runs the contract ends with the work side's state",
-			started: true, children: map[uuid.UUID]Child{work0: {State: execution.StateFailed, Ended: Ended{Reason: "disk full"}}, work1: {State: execution.StateCancelled}},
-			want: []string{"finish failed: disk full"}},
+			started: true, children: map[uuid.UUID]Child{
+				work0: {State: execution.StateFailed, Ended: Ended{Reason: `failed at node "write"`, Code: "block_failed"}},
+				work1: {State: execution.StateCancelled}},
+			// A reference to where it failed, not the block's reason again.
+			want: []string{`finish failed: work flow ` + tid("build").String() + ` v1 (work_flows[0]) failed at node "write"`}},
 		{name: "completed work runs the test flow with the work's outputs",
 			started: true, children: map[uuid.UUID]Child{work0: done(map[string]map[string]any{"deploy": {"version": "1.2"}}), work1: done(nil)},
 			want: []string{"create " + test.String() + " version=1.2"}},

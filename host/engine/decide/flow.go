@@ -335,8 +335,9 @@ func (d *pass) conclude() {
 	if d.stopping {
 		d.actions = dropNewWork(d.actions)
 		reason, code, culprit := d.stopReason()
+		why := d.stopRef()
 		for _, b := range open {
-			d.emit(CancelBlock{Block: b, Reason: "flow is stopping: " + reason})
+			d.emit(CancelBlock{Block: b, Reason: why})
 		}
 		if len(open) > 0 {
 			return
@@ -427,18 +428,39 @@ func (d *pass) finishCompleted() {
 	d.emit(Finish{State: execution.StateCompleted, Payload: Ended{Outputs: outputs}})
 }
 
+// stopReason is the reason a stopping flow ends with. A reason is said
+// once, where it arose: a block's failure is on the block, so the flow
+// only says where ("failed at node "triage"", the culprit block execution
+// beside it) — and a contract refers to that in turn ("work flow … failed
+// at node "triage"", see childRef). A cancel request's reason arose at the
+// flow: it is the flow's.
 func (d *pass) stopReason() (reason, code string, culprit uuid.UUID) {
 	if d.stopNode >= 0 {
 		r := d.runs[d.stopNode]
 		b := r.culprit
 		if r.status == statusFailed {
-			return fmt.Sprintf("%s failed: %s", d.p.Labels[d.stopNode], b.Failure.Reason), "block_failed", b.ID
+			return "failed at " + d.p.Labels[d.stopNode], "block_failed", b.ID
 		}
 		if d.v.Cancel == nil {
-			return fmt.Sprintf("%s was cancelled: %s", d.p.Labels[d.stopNode], b.Failure.Reason), "block_cancelled", b.ID
+			return "cancelled at " + d.p.Labels[d.stopNode], "block_cancelled", b.ID
 		}
 	}
 	return d.v.Cancel.Reason, ProgressCancelRequested, uuid.Nil
+}
+
+// stopRef is the reason given to the blocks a stopping flow cancels: a
+// one-line reference to why, never the cause's text again (that is on the
+// block that failed, or the flow's own cancel request).
+func (d *pass) stopRef() string {
+	if d.stopNode >= 0 {
+		switch {
+		case d.runs[d.stopNode].status == statusFailed:
+			return fmt.Sprintf("flow is stopping: %s failed", d.p.Labels[d.stopNode])
+		case d.v.Cancel == nil:
+			return fmt.Sprintf("flow is stopping: %s was cancelled", d.p.Labels[d.stopNode])
+		}
+	}
+	return "flow is being cancelled"
 }
 
 // stuckReason explains a flow that can make no more progress: no block

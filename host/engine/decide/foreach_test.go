@@ -118,7 +118,7 @@ func forEachScenarios() []scenario {
 				return "hang"
 			}),
 			state:  execution.StateFailed,
-			reason: `node "work" failed: ticket is malformed`,
+			reason: `ticket is malformed`,
 			runs:   map[string][]string{"split": ok(1), "work": {"1[0]=cancelled", "1[1]=failed", "1[2]=cancelled", "1[3]=cancelled"}},
 		},
 		{

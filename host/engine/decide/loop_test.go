@@ -81,7 +81,7 @@ func loopScenarios() []scenario {
 			inputs: map[string]any{"ticket": "T-2"},
 			behave: reviewer(0),
 			state:  execution.StateFailed,
-			reason: `node "implement" failed: node "implement": iteration limit 3 reached`,
+			reason: `node "implement": iteration limit 3 reached`,
 			runs:   map[string][]string{"implement": append(ok(3), "4=failed"), "review": ok(3)},
 			check: func(t *testing.T, s *sim) {
 				if code := latest(s, "implement").Failure.Code; code != CodeIterationLimit {
