@@ -49,6 +49,7 @@ holds the data directory.`,
 	root.AddCommand(
 		newServeCommand(g),
 		newRunCommand(g),
+		newRerunCommand(g),
 		newStatusCommand(g),
 		newEventsCommand(g),
 		newCancelCommand(g),
