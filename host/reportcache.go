@@ -72,7 +72,7 @@ func (h *Host) ReportJSON(ctx context.Context, id uuid.UUID) (json.RawMessage, b
 	if err != nil {
 		return nil, false, err
 	}
-	raw, err := json.Marshal(rep)
+	raw, err := rep.EncodeJSON()
 	if err != nil {
 		return nil, false, fmt.Errorf("encode the report of %s: %w", id, err)
 	}

@@ -51,7 +51,7 @@ func BenchmarkHostStatus(b *testing.B) {
 			if err != nil {
 				return nil, false, err
 			}
-			raw, err := json.Marshal(rep)
+			raw, err := rep.EncodeJSON()
 			return raw, true, err
 		})
 	})

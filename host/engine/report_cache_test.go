@@ -101,3 +101,35 @@ func TestStatusCachedMatchesStatus(t *testing.T) {
 		}
 	}
 }
+
+// EncodeJSON gives the value json.Marshal gives, with or without kept
+// block encodings.
+func TestEncodeJSONMatchesMarshal(t *testing.T) {
+	var c BlockCache
+	one := BlockReport{ExecutionID: uuid.New(), Alias: "a", State: execution.StateCompleted, Outputs: map[string]any{"x": 1.5}}
+	proj := execution.BlockExecution{ID: one.ExecutionID, Events: []execution.Event{{Sequence: 3}}}
+	kept := one
+	c.put(&kept, proj, 0)
+	if kept.raw == nil {
+		t.Fatal("put kept no encoding")
+	}
+	two := BlockReport{ExecutionID: uuid.New(), Alias: "b", State: execution.StateInProgress}
+	r := &Report{ExecutionID: uuid.New(), Kind: execution.KindFlow, Name: "F", State: execution.StateInProgress,
+		Outputs: map[string]map[string]any{}, Progress: &Progress{Done: 1, Total: 2}, Blocks: []BlockReport{kept, two}}
+	got, err := r.EncodeJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(&Report{ExecutionID: r.ExecutionID, Kind: r.Kind, Name: r.Name, State: r.State,
+		Outputs: r.Outputs, Progress: r.Progress, Blocks: []BlockReport{one, two}})
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("EncodeJSON gave invalid JSON: %v\n%s", err, got)
+	}
+	_ = json.Unmarshal(want, &w)
+	gj, _ := json.Marshal(g)
+	wj, _ := json.Marshal(w)
+	if string(gj) != string(wj) {
+		t.Fatalf("EncodeJSON = %s\nwant the value of %s", got, want)
+	}
+}
