@@ -32,7 +32,8 @@ every execution as an append-only event log in an embedded Badger store.
 
 Start the daemon with "serve"; "run", "status", "events", "cancel" and "task"
 talk to it over its control socket, or run an embedded host when no daemon
-holds the data directory.`,
+holds the data directory. With --address (or $OPENOMA_ADDRESS) and a token
+they reach a host's network control API instead (control.address).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
