@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,9 +117,11 @@ func (g *globals) printReport(raw json.RawMessage, exitOnFailure bool) error {
 		}
 		// One write per screenful, not per line: a big flow has a line
 		// per block.
+		// On a terminal each line is cut to its width (see fitLines).
 		w := bufio.NewWriter(g.stdout)
-		writeTree(w, &rep, "")
-		if err := w.Flush(); err != nil {
+		fit := fitLines(w, outputWidth(g.stdout))
+		writeTree(fit, &rep, "")
+		if err := errors.Join(fit.Flush(), w.Flush()); err != nil {
 			return err
 		}
 		state = rep.State
