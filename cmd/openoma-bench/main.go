@@ -377,7 +377,31 @@ func (b *bench) runMode(ctx context.Context, mode string) error {
 			return fmt.Errorf("%s: %w\ndaemon log:\n%s", s.name, err, tail(d.logs.String(), 4000))
 		}
 	}
+	// Memory: the daemon's peak resident set over all the scenarios, and
+	// the plugins' now.
+	pid := d.cmd.Process.Pid
+	b.report(result{Mode: mode, Scenario: "memory", Figure: "daemon peak RSS (VmHWM)", Value: float64(procStatusKiB(pid, "VmHWM")) / 1024, Unit: "MiB"})
+	var plugins int64
+	for _, c := range childPIDs(pid) {
+		plugins += procStatusKiB(c, "VmRSS")
+	}
+	b.report(result{Mode: mode, Scenario: "memory", Figure: "plugin RSS (VmRSS), at the end", Value: float64(plugins) / 1024, Unit: "MiB"})
 	return nil
+}
+
+// procStatusKiB reads one "kB" field of /proc/PID/status (0 if absent).
+func procStatusKiB(pid int, field string) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // run starts a flow through the control API and, with wait, returns when
