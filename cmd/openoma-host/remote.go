@@ -24,6 +24,7 @@ import (
 type remoteFlags struct {
 	address, tokenFile, caFile, fingerprint string
 	flags                                   *pflag.FlagSet
+	tokenFileUsed                           string // the file remote read the token from
 }
 
 func (r *remoteFlags) register(pf *pflag.FlagSet) {
@@ -61,7 +62,18 @@ func (r *remoteFlags) remote() (control.Remote, bool, error) {
 		return rem, true, fmt.Errorf("--token-file: %w", err)
 	}
 	rem.Token = tok
+	r.tokenFileUsed = tokenFile
 	return rem, true, nil
+}
+
+// looseTokenFile says, when the token file can be read by others than its
+// owner, what to do about it: the token is a password.
+func looseTokenFile(path string) string {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("openoma-host: warning: token file %s is readable by others (mode %#o); chmod 600 it\n", path, st.Mode().Perm())
 }
 
 // remoteSession connects to the host named by --address (or
@@ -72,6 +84,9 @@ func (g *globals) remoteSession(ctx context.Context) (s *session, ok bool, err e
 	rem, ok, err := g.remote.remote()
 	if !ok || err != nil {
 		return nil, ok, err
+	}
+	if warn := looseTokenFile(g.remote.tokenFileUsed); warn != "" {
+		fmt.Fprint(g.stderr, warn)
 	}
 	c, err := control.DialRemote(ctx, rem)
 	if err != nil {
