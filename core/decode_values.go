@@ -224,14 +224,16 @@ func (d *entityDecoder) reference(v *value, path string, kind Kind) (reference, 
 func suggest(key string, allowed []string) string {
 	best, bestDist := "", 3
 	for _, a := range allowed {
-		if d := editDistance(key, a); d < bestDist {
+		if d := EditDistance(key, a); d < bestDist {
 			best, bestDist = a, d
 		}
 	}
 	return best
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, for "did you mean"
+// suggestions; strings over 64 bytes are never close (math.MaxInt).
+func EditDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return math.MaxInt
 	}

@@ -77,7 +77,7 @@ func (idx nameIndex) resolve(kind Kind, ref reference) (uuid.UUID, error) {
 func (idx nameIndex) similar(kind Kind, name string) string {
 	best, bestDist := "", 3
 	for known := range idx[kind] {
-		d := editDistance(strings.ToLower(name), strings.ToLower(known))
+		d := EditDistance(strings.ToLower(name), strings.ToLower(known))
 		if d < bestDist || d == bestDist && known < best {
 			best, bestDist = known, d
 		}

@@ -238,7 +238,7 @@ func closest(name string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
 		lo, lk := strings.ToLower(name), strings.ToLower(k)
-		d := levenshtein(lo, lk)
+		d := core.EditDistance(lo, lk)
 		if len(lo) >= 3 && (strings.HasPrefix(lk, lo) || strings.HasPrefix(lo, lk)) {
 			d = min(d, 2) // "ticket" for "ticket_id"
 		}
@@ -247,24 +247,4 @@ func closest(name string, known []string) string {
 		}
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -163,7 +163,7 @@ func suggestDefinition(cat *core.Catalog, ref string) string {
 	}
 	best, bestDist := "", 3
 	for _, e := range cat.Entities() {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(entityName(e))); d < bestDist {
+		if d := core.EditDistance(strings.ToLower(name), strings.ToLower(entityName(e))); d < bestDist {
 			best, bestDist = entityName(e), d
 		}
 	}
@@ -171,26 +171,6 @@ func suggestDefinition(cat *core.Catalog, ref string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func kindFilter(s string) (core.Kind, error) {
