@@ -244,6 +244,9 @@ control:
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", tt.name, code, out, stderr, tt.want)
 		}
 	}
+	if !strings.Contains(d.output(), "a token has expired and is refused: id=old") {
+		t.Errorf("serve did not warn of the expired token:\n%s", d.output())
+	}
 	if !strings.Contains(d.output(), "refused a network control-API call") {
 		t.Errorf("the daemon did not log the refusals:\n%s", d.output())
 	}

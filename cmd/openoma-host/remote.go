@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
@@ -119,6 +120,11 @@ func serveNetwork(ctx context.Context, cfg *config.Config, h *host.Host, srv *co
 	tokens, err := identity.NewTokens(cfg.Control.Tokens, h.Tasks().People())
 	if err != nil {
 		return err
+	}
+	for _, t := range cfg.Control.Tokens {
+		if !t.Expires.IsZero() && !time.Now().Before(t.Expires) {
+			log.Warn("control.tokens: a token has expired and is refused", "id", t.Name(), "person", t.Person, "expired", t.Expires)
+		}
 	}
 	l, err := net.Listen("tcp", cfg.Control.Address)
 	if err != nil {
