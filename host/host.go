@@ -189,6 +189,7 @@ func PluginSpecs(cfg *config.Config) []plugins.Spec {
 		specs = append(specs, plugins.Spec{
 			Name: p.Name, Path: p.Path, Args: p.Args, Env: p.Env,
 			SHA256: p.SHA256, Hints: p.Hints, MaxConcurrency: p.MaxConcurrency,
+			OnFirstUse: p.Start == config.PluginStartOnFirstUse,
 		})
 	}
 	return specs

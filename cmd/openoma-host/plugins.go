@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 
 	"github.com/openoma/openoma/host"
@@ -75,4 +78,26 @@ func specOf(cfg *config.Config, name string) plugins.Spec {
 		}
 	}
 	return plugins.Spec{Name: name}
+}
+
+// startPlugins launches the plugins configured to start with the daemon
+// (plugins[].start: at_start, the default) and checks them with Describe,
+// before recovery hands them the blocks a previous process left running.
+// A plugin that fails is an ERROR, not a reason to refuse to serve: flows
+// that do not use it still run, and its own blocks fail, or wait in
+// recovery, with the same message until it is fixed. `plugins` shows it.
+func startPlugins(ctx context.Context, h *host.Host, log hclog.Logger) {
+	if len(h.PluginManager().Specs()) == 0 {
+		return
+	}
+	began := time.Now()
+	problems := h.PluginManager().StartUp(ctx, false)
+	for _, p := range problems {
+		kv := []any{"plugin", p.Plugin, "error", p.Err, "fix", p.Fix()}
+		if len(p.Missing) > 0 {
+			kv = append(kv, "missing_hints", strings.Join(p.Missing, ","))
+		}
+		log.Error("plugin failed its start-up check; serving anyway, but blocks routed to it cannot run until it is fixed", kv...)
+	}
+	log.Info("plugins started", "checked_in", time.Since(began).Round(time.Millisecond), "failed", len(problems))
 }

@@ -108,6 +108,7 @@ func serve(ctx context.Context, g *globals, cfg *config.Config, lockWait time.Du
 	}
 	background.Go(func() { h.Tasks().Run(runCtx) }) // escalation of overdue tasks, when configured
 	started := time.Now()
+	startPlugins(runCtx, h, log)
 	if err := h.Run(runCtx); err != nil {
 		return err
 	}

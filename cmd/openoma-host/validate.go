@@ -11,7 +11,7 @@ import (
 )
 
 func newValidateCommand(g *globals) *cobra.Command {
-	var withConfig bool
+	var withConfig, skipPlugins bool
 	cmd := &cobra.Command{
 		Use:   "validate [PATH...]",
 		Short: "Check definitions (files or directories) against the openoma invariants",
@@ -19,7 +19,11 @@ func newValidateCommand(g *globals) *cobra.Command {
 catalog and checks it: the spec's invariants, reference integrity across
 files, CEL predicates, and that every flow can run (no cycles). With --config
 it also checks the configured definitions and that every block's execution
-hints are served by a configured plugin.
+hints are served by a configured plugin. It then starts every configured
+plugin, as serve does, checks with Describe that each serves the hints
+routed to it, and stops it: a plugin that does not start, or lacks a hint,
+is a problem naming the plugin and the hints (--skip-plugins leaves this
+out, say where the plugin binaries are not installed).
 
 Exit status: 0 when valid, 1 when a problem was found (one per line, or a
 JSON list with --json), 2 on a usage error.`,
@@ -35,6 +39,12 @@ JSON list with --json), 2 on a usage error.`,
 					paths = cfg.Definitions
 				}
 				routes = newRouteChecker(cfg)
+				if !skipPlugins {
+					check := routes
+					routes = func(cat *core.Catalog) core.ErrorList {
+						return append(check(cat), checkPlugins(cmd.Context(), cfg)...)
+					}
+				}
 			}
 			if len(paths) == 0 {
 				return errors.New("validate: no paths given (and no definitions in the config)")
@@ -43,6 +53,7 @@ JSON list with --json), 2 on a usage error.`,
 		},
 	}
 	cmd.Flags().BoolVar(&withConfig, "with-config", false, "also check routing against the config (implied by --config)")
+	cmd.Flags().BoolVar(&skipPlugins, "skip-plugins", false, "with a config, do not start the plugins to check them")
 	return cmd
 }
 

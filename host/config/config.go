@@ -70,6 +70,9 @@ type Plugin struct {
 	Hints []string `mapstructure:"hints"`
 	// MaxConcurrency bounds the blocks running on this plugin at once.
 	MaxConcurrency int `mapstructure:"max_concurrency"`
+	// Start is when serve launches the plugin: PluginStartAtStart (the
+	// default) or PluginStartOnFirstUse.
+	Start string `mapstructure:"start"`
 }
 
 // Routing says how blocks and conditions find their plugin.

@@ -325,6 +325,9 @@ func (c *Config) Validate() error {
 		if p.MaxConcurrency < 0 {
 			bad(key+".max_concurrency", "must not be negative")
 		}
+		if !validPluginStart(p.Start) {
+			bad(key+".start", "must be %s or %s, got %q", PluginStartAtStart, PluginStartOnFirstUse, p.Start)
+		}
 		if len(p.Hints) == 0 && p.Name != c.Routing.DefaultPlugin && p.Name != c.Routing.ConditionsPlugin {
 			bad(key+".hints", "plugin %q serves no hints and is neither routing.default_plugin nor routing.conditions_plugin, so nothing can reach it", p.Name)
 		}

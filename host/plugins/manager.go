@@ -43,6 +43,9 @@ type Spec struct {
 	SHA256         string
 	Hints          []string
 	MaxConcurrency int
+	// OnFirstUse leaves the plugin out of StartUp: it is launched when
+	// first called.
+	OnFirstUse bool
 }
 
 // Options tune a Manager.
@@ -291,8 +294,7 @@ func (m *Manager) launch(ctx context.Context, p *proc) (*instance, error) {
 		return fail(run.startFailure(fmt.Errorf("describe: %w", err)))
 	}
 	if missing := missingHints(spec.Hints, info.Hints); len(missing) > 0 {
-		return fail(fmt.Errorf("%w: config routes %s to it, but it serves only %s",
-			ErrHints, strings.Join(missing, ", "), strings.Join(info.Hints, ", ")))
+		return fail(&HintsError{Missing: missing, Served: info.Hints})
 	}
 	p.mu.Lock()
 	p.path = path
