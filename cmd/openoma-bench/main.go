@@ -618,6 +618,17 @@ func (b *bench) cli(ctx context.Context, d *daemon, mode string, floor float64) 
 		walls = append(walls, time.Since(t0))
 	}
 	b.report(result{Mode: mode, Scenario: "cli", Figure: "run --wait=false, wall (median of 20)", Value: ms(median(walls)), Unit: "ms"})
+	// The same submission through an open connection: what the daemon and
+	// the call cost, without a process to start or a connection to make.
+	walls = walls[:0]
+	for range n {
+		t0 := time.Now()
+		if _, err := d.run(ctx, "Chain10", false); err != nil {
+			return err
+		}
+		walls = append(walls, time.Since(t0))
+	}
+	b.report(result{Mode: mode, Scenario: "cli", Figure: "  the Run call alone (open connection)", Value: ms(median(walls)), Unit: "ms"})
 	// `version` on the same binary: what process start and package init cost
 	// before any verb does work.
 	walls = walls[:0]
