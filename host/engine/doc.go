@@ -121,9 +121,13 @@
 //     completion); the block's terminal event wakes the flow as any does.
 //     A signal that arrives before its block waits is kept on the flow's
 //     log, where the view can carry it to the block's adapter.
-//   - A claim (rerun sharing a completed block execution) is a block in the
-//     view that another flow execution created: the view lists it in its
-//     node's slot, the decision reads it like an owned one, and a claim
-//     action next to decide.CreateBlock records it. Contracts claim flow
-//     executions the same way, through decide.ContractView.Children.
+//   - A claim (a rerun sharing a completed block execution, §5.5) is a
+//     block in the view that another flow execution created: Rerun
+//     records the claims decide.PlanRerun chooses as claim progress events
+//     in the same atomic append as the new execution's created event, the
+//     view puts each claimed block execution in its node's slot, and the
+//     decision reads it like an owned one. The claimed execution and the
+//     old flow's log are never written. Contracts could claim flow
+//     executions the same way, through decide.ContractView.Children (not
+//     built yet).
 package engine

@@ -66,8 +66,15 @@
 // openoma.timer blocks to it with CreateBlock as to any plugin, and the
 // timer's recorded due time reaches decisions like a deadline does
 // (Block.Deadline, WakeAt). A signal adapter is the same, its blocks
-// completed by a signal's append. A claim (a rerun sharing a completed
-// block execution) is a Block in the view whose ID belongs to another flow
-// execution: decisions read it like an owned one, and a ClaimBlock action
-// beside CreateBlock would record it.
+// completed by a signal's append.
+//
+// # Claims (rerun)
+//
+// A claim (a rerun sharing a completed block execution, §5.5) is a Block
+// in the view whose ID belongs to another flow execution (SharedFrom):
+// decisions read it like an owned one. PlanRerun chooses the claims of a
+// rerun before its first decision — the completed and skipped runs not
+// downstream of a failed or cancelled node or of a node named to run again
+// — and the engine records them with the new execution's created event,
+// so no action is needed to claim.
 package decide
