@@ -5,12 +5,15 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
-// lineFitter cuts every line written through it to a width, ending a cut
-// line with "…", so that a report on a terminal keeps one line per fact
-// however long a reason is (the whole text is in `--json`). Lines are
+// lineFitter wraps every line written through it at a width, so that a
+// report on a terminal stays within it however long a reason is: a long
+// line breaks at a space (or, for a word longer than the width, inside
+// it) and goes on under its own indent, four columns in. Nothing is cut:
+// the one place a failure's cause is said must stay readable. Lines are
 // measured in runes, which is a terminal's columns for the text openoma
 // prints (names, reasons, ids); wide characters may overshoot a little.
 // Width 0 leaves lines as they are.
@@ -35,9 +38,9 @@ func (f *lineFitter) Write(p []byte) (int, error) {
 			f.line = append(f.line, p...)
 			return n, nil
 		}
-		f.line = append(f.line, p[:i+1]...)
+		f.line = append(f.line, p[:i]...)
 		p = p[i+1:]
-		if _, err := f.w.Write(fitLine(f.line, f.width)); err != nil {
+		if _, err := io.WriteString(f.w, fitLine(string(f.line), f.width)+"\n"); err != nil {
 			return n - len(p), err
 		}
 		f.line = f.line[:0]
@@ -50,31 +53,42 @@ func (f *lineFitter) Flush() error {
 	if len(f.line) == 0 {
 		return nil
 	}
-	_, err := f.w.Write(fitLine(f.line, f.width))
+	_, err := io.WriteString(f.w, fitLine(string(f.line), f.width))
 	f.line = f.line[:0]
 	return err
 }
 
-// fitLine cuts line (which may end with its newline) to width runes, the
-// last of them "…" when something was cut.
-func fitLine(line []byte, width int) []byte {
-	body, nl := line, []byte(nil)
-	if n := len(body); n > 0 && body[n-1] == '\n' {
-		body, nl = body[:n-1], body[n-1:]
-	}
-	if width <= 0 || utf8.RuneCount(body) <= width {
+// fitLine wraps line (without its newline) at width runes; see lineFitter.
+func fitLine(line string, width int) string {
+	if width <= 0 || utf8.RuneCountInString(line) <= width {
 		return line
 	}
-	cut, runes := 0, 0
-	for cut < len(body) && runes < width-1 {
-		_, size := utf8.DecodeRune(body[cut:])
-		cut += size
-		runes++
+	rest := []rune(line)
+	indent := 0
+	for indent < len(rest) && rest[indent] == ' ' {
+		indent++
 	}
-	out := make([]byte, 0, cut+len("…")+len(nl))
-	out = append(out, bytes.TrimRight(body[:cut], " ")...)
-	out = append(out, "…"...)
-	return append(out, nl...)
+	cont := strings.Repeat(" ", min(indent+4, width/2))
+	var out strings.Builder
+	prefix := ""
+	for {
+		avail := width - utf8.RuneCountInString(prefix)
+		if len(rest) <= avail {
+			out.WriteString(prefix + string(rest))
+			return out.String()
+		}
+		cut := avail
+		// Break at the last space that leaves something on this line.
+		for i := avail; i > 0; i-- {
+			if rest[i] == ' ' && strings.TrimSpace(string(rest[:i])) != "" {
+				cut = i
+				break
+			}
+		}
+		out.WriteString(prefix + strings.TrimRight(string(rest[:cut]), " ") + "\n")
+		rest = []rune(strings.TrimLeft(string(rest[cut:]), " "))
+		prefix = cont
+	}
 }
 
 // outputWidth is the width a report for a person should fit on w: the
