@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/logfollow"
 	"github.com/openoma/openoma/store"
 )
 
@@ -90,41 +90,20 @@ func (r *Recorder) collectors() []prometheus.Collector {
 	return []prometheus.Collector{r.started, r.ended, r.duration, r.inFlight, r.conditions, r.lag}
 }
 
-// Run follows the store from its current end until ctx is done: it seeds
-// the open blocks, then observes every new event.
+// Run follows the store from where its log ends now until ctx is done,
+// first remembering the executions open at that moment.
 func (r *Recorder) Run(ctx context.Context, s store.EventStore) error {
-	var after uint64
-	if p, ok := s.(store.Positioner); ok {
-		pos, err := p.LastPosition(ctx)
-		if err != nil {
-			return fmt.Errorf("metrics: where the log ends: %w", err)
-		}
-		after = pos
-	}
-	sub, err := s.Subscribe(ctx, store.SubscribeOptions{After: after})
+	err := logfollow.Follow(ctx, s, func(ctx context.Context) error { return r.seed(ctx, s) }, r.Observe)
 	if err != nil {
-		return fmt.Errorf("metrics: subscribe: %w", err)
+		return fmt.Errorf("metrics: %w", err)
 	}
-	defer sub.Close()
-	if err := r.seed(ctx, s); err != nil {
-		return err
-	}
-	for {
-		ev, err := sub.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("metrics: following the log: %w", err)
-		}
-		r.Observe(ev)
-	}
+	return nil
 }
 
-// seed remembers the executions that are open now, so that their ends are
-// counted and timed and the in-flight gauge counts the open blocks. Only
-// blocks need their created event read (for the plugin); the rest is in
-// the store's execution index.
+// seed remembers the executions open now, so that their ends are counted
+// and timed and the in-flight gauge counts the open blocks. Only blocks
+// need their created event read (for the plugin); the rest is in the
+// store's execution index.
 func (r *Recorder) seed(ctx context.Context, s store.EventStore) error {
 	open, err := s.ListExecutions(ctx, store.Filter{OpenOnly: true})
 	if err != nil {

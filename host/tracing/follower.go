@@ -3,7 +3,6 @@ package tracing
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/host/logfollow"
 	"github.com/openoma/openoma/store"
 )
 
@@ -58,38 +58,18 @@ func NewFollower(cat *core.Catalog, exporter sdktrace.SpanExporter, res *Resourc
 // Shutdown flushes and stops the exporter.
 func (f *Follower) Shutdown(ctx context.Context) error { return f.provider.Shutdown(ctx) }
 
-// Run follows the store from its current end until ctx is done, first
-// remembering the executions already open (so their spans, and their
-// children's, end in the right trace).
+// Run follows the store from where its log ends now until ctx is done,
+// first remembering the executions open at that moment.
 func (f *Follower) Run(ctx context.Context, s store.EventStore) error {
-	var after uint64
-	if p, ok := s.(store.Positioner); ok {
-		pos, err := p.LastPosition(ctx)
-		if err != nil {
-			return fmt.Errorf("tracing: where the log ends: %w", err)
-		}
-		after = pos
-	}
-	sub, err := s.Subscribe(ctx, store.SubscribeOptions{After: after})
+	err := logfollow.Follow(ctx, s, func(ctx context.Context) error { return f.seed(ctx, s) }, f.Observe)
 	if err != nil {
-		return fmt.Errorf("tracing: subscribe: %w", err)
+		return fmt.Errorf("tracing: %w", err)
 	}
-	defer sub.Close()
-	if err := f.seed(ctx, s); err != nil {
-		return err
-	}
-	for {
-		ev, err := sub.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("tracing: following the log: %w", err)
-		}
-		f.Observe(ev)
-	}
+	return nil
 }
 
+// seed remembers the open executions, parents before children, so that
+// their spans, and their children's, end in the right trace.
 func (f *Follower) seed(ctx context.Context, s store.EventStore) error {
 	open, err := s.ListExecutions(ctx, store.Filter{OpenOnly: true})
 	if err != nil {
