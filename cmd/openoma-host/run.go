@@ -117,7 +117,8 @@ func (g *globals) printReport(raw json.RawMessage, exitOnFailure bool) error {
 		}
 		// One write per screenful, not per line: a big flow has a line
 		// per block.
-		// On a terminal each line is cut to its width (see fitLines).
+		// On a terminal (or with COLUMNS) long lines wrap at its width (see
+		// fitLines).
 		w := bufio.NewWriter(g.stdout)
 		fit := fitLines(w, outputWidth(g.stdout))
 		writeTree(fit, &rep, "")
