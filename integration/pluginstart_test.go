@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openoma/openoma/execution"
 )
 
 // brokenPlugins: llm-stub given a fixtures file that does not exist (it
@@ -105,5 +107,49 @@ func TestServeStartsPluginsAtStart(t *testing.T) {
 	if strings.Contains(d.output(), "[ERROR]") {
 		t.Errorf("serve logged an ERROR with a healthy plugin:\n%s", d.output())
 	}
+	d.stop(t)
+}
+
+// SIGTERM with a block running: the plugin is asked to stop while its
+// connection to the host's store is still open, so it records
+// executor_released for the block (the next daemon resumes it) and
+// nothing is logged at ERROR (it used to be "emit executor_released …
+// connection refused", and no release recorded).
+func TestCleanShutdownReleasesRunningBlocks(t *testing.T) {
+	e := newEnv(t, shellPlugins, chainFlow(1, "3"), "shell")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d := e.serve()
+	id, code := e.cli(ctx, "run", "Chain", "--wait=false")
+	if code != 0 {
+		t.Fatalf("run: exit %d", code)
+	}
+	id = strings.TrimSpace(id)
+	var block string
+	waitFor(t, "the block to start", 20*time.Second, func() bool {
+		r := e.status(ctx, id)
+		if len(r.Blocks) == 1 && r.Blocks[0].State == execution.StateInProgress {
+			block = r.Blocks[0].ExecutionID
+			return true
+		}
+		return false
+	})
+	d.stop(t)
+	if out := d.output(); strings.Contains(out, "[ERROR]") {
+		t.Errorf("a clean shutdown logged ERRORs:\n%s", out)
+	}
+	var types []string
+	for _, ev := range checkLog(t, e.events(ctx, id))[block] {
+		types = append(types, string(ev.EventType))
+	}
+	got := strings.Join(types, " ")
+	if !strings.HasSuffix(got, "executor_released") {
+		t.Fatalf("block log after SIGTERM %q: want it to end with executor_released", got)
+	}
+	// The next daemon resumes the released block and the run completes.
+	d = e.serve()
+	waitFor(t, "the run to complete after the restart", 30*time.Second, func() bool {
+		return e.status(ctx, id).State == execution.StateCompleted
+	})
 	d.stop(t)
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,6 +71,10 @@ type Options struct {
 	// plugin, in the order of the crashes: two crashes in quick
 	// succession are handled one after the other, never interleaved.
 	OnRestart func(ctx context.Context, r Restart) error
+	// StopGrace bounds how long Close waits for each plugin process to
+	// stop by itself (releasing its running blocks) before killing it.
+	// Default 6s.
+	StopGrace time.Duration
 	// DisableAutoMTLS turns off mutual TLS between host and plugins (for
 	// measurements only).
 	DisableAutoMTLS bool
@@ -84,6 +89,9 @@ type Manager struct {
 	procs  map[string]*proc
 	order  []string
 	wg     sync.WaitGroup
+	// draining is set when Close starts stopping the plugins: an exit is
+	// then no crash, and nothing is launched any more.
+	draining atomic.Bool
 }
 
 // NewManager prepares the configured plugins; none is launched until first
@@ -100,6 +108,9 @@ func NewManager(specs []Spec, opts Options) (*Manager, error) {
 	}
 	if opts.RestartBackoff <= 0 {
 		opts.RestartBackoff = 50 * time.Millisecond
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = defaultStopGrace
 	}
 	if opts.StableUptime <= 0 {
 		opts.StableUptime = 10 * time.Second
@@ -198,7 +209,7 @@ func (m *Manager) instance(ctx context.Context, name string) (*instance, error) 
 		return nil, fmt.Errorf("%w %q", ErrUnknownPlugin, name)
 	}
 	for {
-		if m.ctx.Err() != nil {
+		if m.ctx.Err() != nil || m.draining.Load() {
 			return nil, ErrClosed
 		}
 		p.mu.Lock()
@@ -347,8 +358,8 @@ func (m *Manager) watch(p *proc, inst *instance) {
 	crashes := p.quickCrashes
 	p.mu.Unlock()
 	inst.client.Kill() // releases go-plugin's goroutines and temp files
-	if m.ctx.Err() != nil {
-		return
+	if m.ctx.Err() != nil || m.draining.Load() {
+		return // stopped by Close
 	}
 	m.log.Error("plugin exited unexpectedly", "plugin", p.spec.Name, "pid", inst.runner.ID(),
 		"instance", inst.id.ID, "reason", p.lastExit, "quick_crashes_in_a_row", crashes)
@@ -451,8 +462,11 @@ func (m *Manager) notifyRestart(p *proc, dead, live *instance) {
 	}()
 }
 
-// Close stops every plugin and waits for the watchers to finish.
+// Close stops every plugin and waits for the watchers to finish. Each
+// running process is first asked to stop and given StopGrace to release
+// its blocks (see drain); what is still running then is killed.
 func (m *Manager) Close() error {
+	m.drain()
 	m.cancel()
 	// A launch that finishes now sees the cancelled context under p.mu;
 	// taking each lock once makes sure none is half-way through adding
