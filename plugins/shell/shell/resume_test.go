@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -227,7 +228,20 @@ func TestResumeWhileRunningHereIsNoOp(t *testing.T) {
 		t.Fatal(err)
 	}
 	child := readPID(t, pf)
-	before, _ := h.Block(ctx, id)
+	// The command_started progress event is recorded alongside the command
+	// starting; wait for it, so that "before" is the whole log of a running
+	// block and any later event is the resume's doing.
+	var before execution.BlockExecution
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		before, _ = h.Block(ctx, id)
+		if len(before.Events) > 0 && before.Events[len(before.Events)-1].EventType == execution.EventProgress {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no command_started progress event: %s", plugintest.Describe(before.Events))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if err := h.Resume(ctx, id, block); err != nil {
 		t.Fatal(err)
 	}
