@@ -79,3 +79,43 @@ func ProjectFlow(flow *core.Flow, events []Event, blocks []BlockExecution) (Flow
 	}
 	return f, nil
 }
+
+// ProgressClaimExecution is the "type" of a progress payload on a contract
+// execution's log that counts an existing completed flow (or contract)
+// execution as one of its work flows (or sub-contracts) instead of running
+// it (§3.5, §5.5). The claimed execution is never changed.
+const ProgressClaimExecution = "claim_execution"
+
+// The slots of a contract execution an ExecutionClaim fills.
+const (
+	SlotWorkFlow    = "work"
+	SlotSubContract = "sub"
+)
+
+// ExecutionClaim is the payload of a claim_execution progress event.
+type ExecutionClaim struct {
+	Type string `json:"type"` // ProgressClaimExecution
+	// Slot and Index name what the claimed execution counts as: work
+	// flow Index (work_flows[Index]) or sub-contract Index.
+	Slot  string `json:"slot"`
+	Index int    `json:"index"`
+	// ExecutionID is the claimed execution.
+	ExecutionID uuid.UUID `json:"execution_id"`
+}
+
+// ExecutionClaimsOf returns the execution claims recorded on a contract
+// execution's log, in log order.
+func ExecutionClaimsOf(events []Event) []ExecutionClaim {
+	var out []ExecutionClaim
+	for i := range events {
+		if events[i].EventType != EventProgress {
+			continue
+		}
+		var c ExecutionClaim
+		if events[i].DecodePayload(&c) != nil || c.Type != ProgressClaimExecution {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}

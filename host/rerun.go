@@ -24,8 +24,8 @@ func (h *Host) Rerun(ctx context.Context, id uuid.UUID, from []string, inputs ma
 	if err := h.mustRun("rerun"); err != nil {
 		return uuid.Nil, err
 	}
-	check := func(f *core.Flow, inputs map[string]any) error {
-		if err := h.preflight(f, nil, inputs); err != nil {
+	check := func(f *core.Flow, k *core.Contract, inputs map[string]any) error {
+		if err := h.preflight(f, k, inputs); err != nil {
 			return fmt.Errorf("%w: %w", err, control.ErrInvalid)
 		}
 		return nil
@@ -40,6 +40,7 @@ func (h *Host) Rerun(ctx context.Context, id uuid.UUID, from []string, inputs ma
 	case errors.Is(err, store.ErrNotFound):
 		return uuid.Nil, fmt.Errorf("execution %s: %w", id, control.ErrNotFound)
 	case errors.Is(err, engine.ErrNotEnded), errors.Is(err, engine.ErrUnknownNode), errors.Is(err, engine.ErrNothingToRerun),
+		errors.Is(err, engine.ErrBadClaim),
 		errors.Is(err, engine.ErrNotRunnable), errors.Is(err, engine.ErrUnknownDefinition):
 		return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrInvalid)
 	}

@@ -30,6 +30,18 @@ type startOptions struct {
 	// atomic append (a rerun's claims): no decision ever sees the new
 	// execution without them.
 	first func(id uuid.UUID) []execution.Event
+	// claims are completed flow executions a new contract execution counts
+	// as work flows (WithClaims).
+	claims []uuid.UUID
+}
+
+// WithClaims makes a new contract execution count each completed flow
+// execution given as one of its work flows (the first of its flow version
+// not yet claimed) instead of running that work flow (§5.5). A flow
+// execution that is not completed, or fits no work flow, refuses the
+// start before anything is recorded.
+func WithClaims(flowExecutions ...uuid.UUID) StartOption {
+	return func(o *startOptions) { o.claims = append(o.claims, flowExecutions...) }
 }
 
 // WithExecutionID makes the new execution use id instead of a random one.
@@ -66,6 +78,17 @@ func (e *Engine) StartContract(ctx context.Context, ref string, inputs map[strin
 	}
 	if err := e.checkContract(k, nil); err != nil {
 		return uuid.Nil, err
+	}
+	var o startOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if len(o.claims) > 0 {
+		claims, err := e.claimWorkFlows(ctx, k, o.claims)
+		if err != nil {
+			return uuid.Nil, err
+		}
+		opts = append(opts, func(o *startOptions) { o.first = claimEvents(e, claims) })
 	}
 	return e.start(ctx, execution.Created{
 		Kind: execution.KindContract, ContractID: k.ID, ContractVersion: k.Version, Inputs: inputs,

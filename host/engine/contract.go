@@ -18,13 +18,22 @@ type contractLog struct {
 	ended   bool
 	cancel  *CancelRequest
 	records map[int]AssessmentRecord // by binding index
+	// claimed maps a work flow's or sub-contract's derived id to the
+	// execution the contract claimed for it (a rerun, run --claim).
+	claimed map[uuid.UUID]uuid.UUID
 }
 
 func readContractLog(events []execution.Event) (contractLog, error) {
-	c := contractLog{records: map[int]AssessmentRecord{}}
+	c := contractLog{records: map[int]AssessmentRecord{}, claimed: map[uuid.UUID]uuid.UUID{}}
 	var err error
 	if c.created, err = execution.CreatedOf(events); err != nil {
 		return c, err
+	}
+	for _, cl := range execution.ExecutionClaimsOf(events) {
+		slot := decide.ClaimSlot(events[0].ExecutionID, cl)
+		if _, seen := c.claimed[slot]; !seen {
+			c.claimed[slot] = cl.ExecutionID
+		}
 	}
 	for i := range events {
 		ev := &events[i]
@@ -78,7 +87,7 @@ func (e *Engine) reconcileContract(ctx context.Context, id uuid.UUID) error {
 	}
 	v := &decide.ContractView{
 		ID: id, Inputs: cl.created.Inputs, Started: cl.started, Cancel: cl.cancel, Records: cl.records,
-		Children: map[uuid.UUID]decide.Child{},
+		Children: map[uuid.UUID]decide.Child{}, Claimed: cl.claimed,
 	}
 	if err := e.readChildren(ctx, v, k); err != nil {
 		return err
@@ -103,7 +112,11 @@ func (e *Engine) readChildren(ctx context.Context, v *decide.ContractView, k *co
 		ids = append(ids, assessmentFlowExecutionID(v.ID, j))
 	}
 	for _, cid := range ids {
-		c, exists, err := e.readChild(ctx, cid)
+		read := cid
+		if claimed, ok := v.Claimed[cid]; ok {
+			read = claimed // its state counts for the slot (§5.5)
+		}
+		c, exists, err := e.readChild(ctx, read)
 		if err != nil {
 			return err
 		}

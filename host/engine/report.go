@@ -42,6 +42,9 @@ type Report struct {
 	Blocks []BlockReport `json:"blocks,omitempty"`
 	// RerunOf is the execution this one reruns.
 	RerunOf uuid.UUID `json:"rerun_of,omitzero"`
+	// Claimed marks a work flow or sub-contract of a contract that the
+	// contract counted (a rerun's, run --claim) instead of creating it.
+	Claimed bool `json:"claimed,omitempty"`
 
 	// WorkState of a contract: the same as State, named for what it means.
 	WorkState execution.State `json:"work_state,omitempty"`
@@ -384,6 +387,7 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID, c *BlockCache
 	r := &Report{
 		ExecutionID: id, Kind: execution.KindContract, Version: cl.created.ContractVersion,
 		Inputs: cl.created.Inputs, CreatedAt: events[0].Timestamp, Outputs: map[string]map[string]any{},
+		RerunOf: cl.created.RerunOf,
 	}
 	k, ok := e.catalog.Contract(cl.created.ContractID, cl.created.ContractVersion)
 	if !ok {
@@ -393,8 +397,22 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID, c *BlockCache
 	}
 	var flowStates, subStates []execution.State
 	if k != nil {
+		// A claimed child (§5.5) is reported as the execution it is.
+		child := func(slot uuid.UUID) (*Report, error) {
+			cid, claimed := cl.claimed[slot]
+			if !claimed {
+				return e.childReport(ctx, slot, c)
+			}
+			r, err := e.childReport(ctx, cid, c)
+			if r != nil {
+				cp := *r // the report may be shared with other readers
+				cp.Claimed = true
+				r = &cp
+			}
+			return r, err
+		}
 		for i := range k.WorkFlows {
-			fr, err := e.childReport(ctx, workFlowExecutionID(id, i), c)
+			fr, err := child(workFlowExecutionID(id, i))
 			if err != nil {
 				return nil, err
 			}
@@ -406,7 +424,7 @@ func (e *Engine) contractReport(ctx context.Context, id uuid.UUID, c *BlockCache
 			}
 		}
 		for i := range k.SubContracts {
-			sr, err := e.childReport(ctx, subContractExecutionID(id, i), c)
+			sr, err := child(subContractExecutionID(id, i))
 			if err != nil {
 				return nil, err
 			}

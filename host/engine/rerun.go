@@ -33,10 +33,10 @@ var (
 type RerunOptions struct {
 	From   []string
 	Inputs map[string]any
-	// Check, when set, is asked about the new execution's flow and inputs
-	// before anything is recorded (the host's preflight); its error
-	// refuses the rerun.
-	Check func(f *core.Flow, inputs map[string]any) error
+	// Check, when set, is asked about the new execution's flow (or
+	// contract) and inputs before anything is recorded (the host's
+	// preflight); its error refuses the rerun.
+	Check func(f *core.Flow, k *core.Contract, inputs map[string]any) error
 }
 
 // Rerun starts a new execution of the same flow version as the ended flow
@@ -54,11 +54,14 @@ func (e *Engine) Rerun(ctx context.Context, id uuid.UUID, o RerunOptions, opts .
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("rerun %s: %w", id, err)
 	}
-	if info.Kind != execution.KindFlow {
-		return uuid.Nil, fmt.Errorf("rerun %s: it is a %s execution; only flow executions can be rerun yet: %w", id, info.Kind, ErrNotRunnable)
+	if info.Kind != execution.KindFlow && info.Kind != execution.KindContract {
+		return uuid.Nil, fmt.Errorf("rerun %s: it is a %s execution; rerun its flow execution: %w", id, info.Kind, ErrNotRunnable)
 	}
 	if !info.Terminal {
 		return uuid.Nil, fmt.Errorf("rerun %s: %w: it is still running; cancel it first, or wait for it to end", id, ErrNotEnded)
+	}
+	if info.Kind == execution.KindContract {
+		return e.rerunContract(ctx, id, o, opts)
 	}
 	v, err := e.readView(ctx, id, true)
 	if err != nil {
@@ -85,7 +88,7 @@ func (e *Engine) Rerun(ctx context.Context, id uuid.UUID, o RerunOptions, opts .
 	}
 	maps.Copy(inputs, o.Inputs)
 	if o.Check != nil {
-		if err := o.Check(v.plan.flow, inputs); err != nil {
+		if err := o.Check(v.plan.flow, nil, inputs); err != nil {
 			return uuid.Nil, err
 		}
 	}
@@ -115,4 +118,93 @@ func (e *Engine) Rerun(ctx context.Context, id uuid.UUID, o RerunOptions, opts .
 		Kind: execution.KindFlow, FlowID: v.created.FlowID, FlowVersion: v.created.FlowVersion, Inputs: inputs,
 		Role: execution.RoleWork, RerunOf: id,
 	}, append(opts, WithExecutionID(newID), func(o *startOptions) { o.first = first }))
+}
+
+// ErrBadClaim: a flow execution offered to a contract cannot count toward
+// it (not completed, not one of its work flows).
+var ErrBadClaim = errors.New("cannot claim")
+
+// claimWorkFlows reads the flow executions offered to a new execution of k
+// and assigns each to a work flow (decide.ClaimWorkFlows).
+func (e *Engine) claimWorkFlows(ctx context.Context, k *core.Contract, ids []uuid.UUID) ([]execution.ExecutionClaim, error) {
+	var candidates []decide.Candidate
+	for _, id := range ids {
+		events, err := e.store.Events(ctx, id, 0)
+		if err != nil {
+			return nil, fmt.Errorf("--claim %s: %w", id, err)
+		}
+		if len(events) == 0 {
+			return nil, fmt.Errorf("--claim %s: %w", id, store.ErrNotFound)
+		}
+		created, err := execution.CreatedOf(events)
+		if err != nil {
+			return nil, fmt.Errorf("--claim %s: %w", id, err)
+		}
+		if created.Kind != execution.KindFlow {
+			return nil, fmt.Errorf("--claim %s: %w: it is a %s execution, not a flow execution", id, ErrBadClaim, created.Kind)
+		}
+		c := decide.Candidate{ID: id, FlowID: created.FlowID, FlowVersion: created.FlowVersion, State: execution.StateInProgress}
+		if end, ok := ended(events); ok {
+			c.State = execution.StateOf(end.EventType)
+		}
+		candidates = append(candidates, c)
+	}
+	claims, err := decide.ClaimWorkFlows(e.catalog, k, candidates)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadClaim, err)
+	}
+	return claims, nil
+}
+
+// claimEvents records a contract execution's claims with its created event.
+func claimEvents(e *Engine, claims []execution.ExecutionClaim) func(uuid.UUID) []execution.Event {
+	return func(id uuid.UUID) []execution.Event {
+		var events []execution.Event
+		for _, c := range claims {
+			events = append(events, e.hostEvent(id, fmt.Sprintf("claim/%s/%d", c.Slot, c.Index), execution.EventProgress, c))
+		}
+		return events
+	}
+}
+
+// rerunContract starts a new execution of an ended contract execution's
+// contract version that claims its completed work flows and sub-contracts
+// (decide.PlanContractRerun) and runs the rest, then every assessment.
+func (e *Engine) rerunContract(ctx context.Context, id uuid.UUID, o RerunOptions, opts []StartOption) (uuid.UUID, error) {
+	if len(o.From) > 0 {
+		return uuid.Nil, fmt.Errorf("rerun %s: --from names nodes of a flow; a contract execution reruns what did not complete: %w", id, ErrUnknownNode)
+	}
+	events, err := e.store.Events(ctx, id, 0)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("rerun %s: %w", id, err)
+	}
+	cl, err := readContractLog(events)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("rerun %s: %w", id, err)
+	}
+	k, ok := e.catalog.Contract(cl.created.ContractID, cl.created.ContractVersion)
+	if !ok {
+		return uuid.Nil, fmt.Errorf("rerun %s: %w: contract %s v%d is not in the catalog", id, ErrUnknownDefinition, cl.created.ContractID, cl.created.ContractVersion)
+	}
+	if err := e.checkContract(k, nil); err != nil {
+		return uuid.Nil, fmt.Errorf("rerun %s: %w", id, err)
+	}
+	v := &decide.ContractView{ID: id, Children: map[uuid.UUID]decide.Child{}, Claimed: cl.claimed}
+	if err := e.readChildren(ctx, v, k); err != nil {
+		return uuid.Nil, fmt.Errorf("rerun %s: %w", id, err)
+	}
+	inputs := maps.Clone(cl.created.Inputs)
+	if inputs == nil && len(o.Inputs) > 0 {
+		inputs = map[string]any{}
+	}
+	maps.Copy(inputs, o.Inputs)
+	if o.Check != nil {
+		if err := o.Check(nil, k, inputs); err != nil {
+			return uuid.Nil, err
+		}
+	}
+	claims := decide.PlanContractRerun(k, v)
+	return e.start(ctx, execution.Created{
+		Kind: execution.KindContract, ContractID: k.ID, ContractVersion: k.Version, Inputs: inputs, RerunOf: id,
+	}, append(opts, func(o *startOptions) { o.first = claimEvents(e, claims) }))
 }

@@ -183,7 +183,7 @@ func TestRerunClaimsWhatCompleted(t *testing.T) {
 		t.Errorf("--from nope: %v, want ErrUnknownNode", err)
 	}
 	checkErr := errors.New("inputs refused")
-	if _, err := h.engine.Rerun(ctx, old, RerunOptions{Check: func(f *core.Flow, in map[string]any) error {
+	if _, err := h.engine.Rerun(ctx, old, RerunOptions{Check: func(f *core.Flow, _ *core.Contract, in map[string]any) error {
 		if f.Name != "Rerun" || in["v"] != "x" {
 			t.Errorf("check got %s %v", f.Name, in)
 		}

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 )
 
@@ -112,4 +114,86 @@ func PlanRerun(p *Plan, old *View, newID uuid.UUID, from []int) (Rerun, error) {
 	}
 	slices.SortFunc(out.Decisions, func(a, b execution.ConditionDecision) int { return a.EdgeIndex - b.EdgeIndex })
 	return out, nil
+}
+
+// Candidate is an existing flow execution offered to a contract execution
+// (run CONTRACT --claim), as its log says.
+type Candidate struct {
+	ID          uuid.UUID
+	FlowID      uuid.UUID
+	FlowVersion int
+	State       execution.State
+}
+
+// ClaimWorkFlows assigns each candidate to a work flow of k it can count
+// as: the first of k's work_flows of its flow version that no earlier
+// candidate took. A candidate that is not completed, or that fits no free
+// work flow, is refused with the reason; nothing is claimed then.
+func ClaimWorkFlows(cat *core.Catalog, k *core.Contract, candidates []Candidate) ([]execution.ExecutionClaim, error) {
+	taken := make([]bool, len(k.WorkFlows))
+	var out []execution.ExecutionClaim
+	var errs []error
+	for _, c := range candidates {
+		if c.State != execution.StateCompleted {
+			errs = append(errs, fmt.Errorf("flow execution %s is %s: only a completed one counts toward a contract", c.ID, c.State))
+			continue
+		}
+		i := slices.IndexFunc(k.WorkFlows, func(r core.FlowReference) bool { return r.FlowID == c.FlowID && r.FlowVersion == c.FlowVersion })
+		for i >= 0 && taken[i] {
+			next := slices.IndexFunc(k.WorkFlows[i+1:], func(r core.FlowReference) bool { return r.FlowID == c.FlowID && r.FlowVersion == c.FlowVersion })
+			if next < 0 {
+				i = -1
+				break
+			}
+			i += 1 + next
+		}
+		if i < 0 {
+			var names []string
+			for _, r := range k.WorkFlows {
+				if f, ok := cat.Flow(r.FlowID, r.FlowVersion); ok {
+					names = append(names, fmt.Sprintf("%q v%d", f.Name, f.Version))
+				}
+			}
+			errs = append(errs, fmt.Errorf("flow execution %s runs no work flow of %s left unclaimed; its work flows are %s",
+				c.ID, k.Describe(), strings.Join(names, ", ")))
+			continue
+		}
+		taken[i] = true
+		out = append(out, execution.ExecutionClaim{Type: execution.ProgressClaimExecution, Slot: execution.SlotWorkFlow, Index: i, ExecutionID: c.ID})
+	}
+	return out, errors.Join(errs...)
+}
+
+// PlanContractRerun chooses what a rerun of the ended contract execution
+// old claims: each work flow and sub-contract whose execution completed
+// (its own, or one old had claimed itself). The rest run again, and every
+// assessment binding runs again once the work side completed.
+func PlanContractRerun(k *core.Contract, old *ContractView) []execution.ExecutionClaim {
+	var out []execution.ExecutionClaim
+	add := func(slot string, i int, id uuid.UUID) {
+		ch, ok := old.Children[id]
+		if !ok || ch.State != execution.StateCompleted {
+			return
+		}
+		if claimed, ok := old.Claimed[id]; ok {
+			id = claimed
+		}
+		out = append(out, execution.ExecutionClaim{Type: execution.ProgressClaimExecution, Slot: slot, Index: i, ExecutionID: id})
+	}
+	for i := range k.WorkFlows {
+		add(execution.SlotWorkFlow, i, WorkFlowExecutionID(old.ID, i))
+	}
+	for i := range k.SubContracts {
+		add(execution.SlotSubContract, i, SubContractExecutionID(old.ID, i))
+	}
+	return out
+}
+
+// ClaimSlot is the id this package derives for the child an execution
+// claim fills in contract execution contractExec.
+func ClaimSlot(contractExec uuid.UUID, c execution.ExecutionClaim) uuid.UUID {
+	if c.Slot == execution.SlotSubContract {
+		return SubContractExecutionID(contractExec, c.Index)
+	}
+	return WorkFlowExecutionID(contractExec, c.Index)
 }

@@ -24,6 +24,11 @@ type ContractView struct {
 	// this package's (WorkFlowExecutionID, …), so which child is which
 	// follows from the id alone.
 	Children map[uuid.UUID]Child
+	// Claimed maps a work flow's or sub-contract's id (the one this
+	// package derives) to the existing execution the contract claimed for
+	// it (§5.5): its entry in Children is that execution's state, and no
+	// child is created for it.
+	Claimed map[uuid.UUID]uuid.UUID
 }
 
 // Child is a child flow or contract execution of a contract execution.

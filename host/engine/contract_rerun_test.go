@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/store"
+)
+
+// countRuns wraps every behaviour of p so that runs counts, per block
+// name, the block executions the plugin worked on.
+func countRuns(p *fakePlugin) func(name string) int {
+	var mu sync.Mutex
+	runs := map[string]map[uuid.UUID]bool{}
+	for name, b := range p.behaviours {
+		p.behaviours[name] = func(ctx context.Context, r *blockRun) error {
+			mu.Lock()
+			if runs[name] == nil {
+				runs[name] = map[uuid.UUID]bool{}
+			}
+			runs[name][r.id] = true
+			mu.Unlock()
+			return b(ctx, r)
+		}
+	}
+	return func(name string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(runs[name])
+	}
+}
+
+var launchInputs = map[string]any{"version": "1.2", "max_latency_ms": 200.0}
+
+// A contract whose Docs work flow failed is rerun after the fix: the work
+// flows and sub-contract that had completed are claimed (reported as the
+// executions they are, their blocks not run again), the rest and the
+// assessment run, and the contract completes with its outcome met.
+func TestRerunOfAContractClaimsItsCompletedWork(t *testing.T) {
+	ctx := context.Background()
+	cat := core.NewCatalog()
+	p := newFakePlugin("fake", "1")
+	contractFixture(t, cat, p)
+	broken := true
+	var mu sync.Mutex
+	write := p.behaviours["Write"]
+	p.behaviours["Write"] = func(ctx context.Context, r *blockRun) error {
+		mu.Lock()
+		b := broken
+		mu.Unlock()
+		if b {
+			return failing("no ink")(ctx, r)
+		}
+		return write(ctx, r)
+	}
+	h := newHarness(t, cat, nil, p)
+	old, err := h.engine.StartContract(ctx, "Launch", launchInputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := h.wait(old); s != execution.StateFailed {
+		t.Fatalf("first run: %s", s)
+	}
+	first := h.status(old)
+	completed := map[string]uuid.UUID{} // flow or contract name → its completed execution
+	for _, r := range append(append([]*Report{}, first.Flows...), first.SubContracts...) {
+		if r.State == execution.StateCompleted {
+			completed[r.Name] = r.ExecutionID
+		}
+	}
+
+	mu.Lock()
+	broken = false
+	mu.Unlock()
+	rerun, err := h.engine.Rerun(ctx, old, RerunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := h.wait(rerun); s != execution.StateCompleted {
+		t.Fatalf("rerun: %s: %s", s, h.status(rerun).Reason)
+	}
+	r := h.status(rerun)
+	if r.RerunOf != old || r.OutcomesMet == nil || !*r.OutcomesMet {
+		t.Errorf("rerun_of %s, outcomes met %v", r.RerunOf, r.OutcomesMet)
+	}
+	for _, c := range append(append([]*Report{}, r.Flows...), r.SubContracts...) {
+		if id, ok := completed[c.Name]; ok {
+			if !c.Claimed || c.ExecutionID != id {
+				t.Errorf("%s: claimed %v, execution %s; want the first run's %s claimed", c.Name, c.Claimed, c.ExecutionID, id)
+			}
+		} else if c.Claimed || c.State != execution.StateCompleted {
+			t.Errorf("%s: claimed %v, %s; want run again and completed", c.Name, c.Claimed, c.State)
+		}
+	}
+	if _, ok := completed["Docs"]; ok {
+		t.Fatal("the failed Docs flow completed in the first run")
+	}
+	// What was claimed did not run again: the rerun created no execution
+	// of it.
+	children, err := h.store.ListExecutions(ctx, store.Filter{Parent: rerun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range children {
+		if cr := h.status(c.ID); completed[cr.Name] != uuid.Nil && cr.Role == execution.RoleWork || cr.Kind == execution.KindContract && completed[cr.Name] != uuid.Nil {
+			t.Errorf("the rerun ran %s again (%s)", cr.Name, c.ID)
+		}
+	}
+	if len(completed) == 0 {
+		t.Log("nothing had completed in the first run: only the refusal-free path was exercised")
+	}
+	if s := h.status(old); s.State != execution.StateFailed {
+		t.Errorf("old contract now %s", s.State)
+	}
+}
+
+// run CONTRACT --claim: a completed Build flow execution counts as the
+// contract's Build work flow; a flow that is not one of its work flows, a
+// flow claimed twice, or one that is not completed is refused and nothing
+// is recorded.
+func TestStartContractWithClaims(t *testing.T) {
+	ctx := context.Background()
+	cat := core.NewCatalog()
+	p := newFakePlugin("fake", "1")
+	contractFixture(t, cat, p)
+	p.behaviours["Bench"] = produce(func(map[string]any) map[string]any { return map[string]any{"latency_ms": 180.0} })
+	runs := countRuns(p)
+	h := newHarness(t, cat, nil, p)
+	build, err := h.engine.StartFlow(ctx, "Build", map[string]any{"version": "1.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	legal, err := h.engine.StartFlow(ctx, "Legal", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.wait(build)
+	h.wait(legal)
+	all := func() int {
+		infos, err := h.store.ListExecutions(ctx, store.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(infos)
+	}
+	n := all()
+	for _, claims := range [][]uuid.UUID{{legal}, {build, build}, {uuid.New()}} {
+		if _, err := h.engine.StartContract(ctx, "Launch", launchInputs, WithClaims(claims...)); err == nil {
+			t.Errorf("claims %v accepted", claims)
+		} else if !errors.Is(err, ErrBadClaim) && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("claims %v: %v, want ErrBadClaim", claims, err)
+		}
+	}
+	if got := all(); got != n {
+		t.Errorf("refused starts recorded %d executions", got-n)
+	}
+	k, err := h.engine.StartContract(ctx, "Launch", launchInputs, WithClaims(build))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := h.wait(k); s != execution.StateCompleted {
+		t.Fatalf("contract: %s: %s", s, h.status(k).Reason)
+	}
+	r := h.status(k)
+	if f := r.Flows[0]; f.ExecutionID != build || !f.Claimed || f.Name != "Build" {
+		t.Errorf("work flow 0 = %s %s claimed %v, want the Build execution %s claimed", f.Name, f.ExecutionID, f.Claimed, build)
+	}
+	if r.Flows[1].Claimed {
+		t.Errorf("Docs claimed")
+	}
+	if got := runs("Compile"); got != 1 {
+		t.Errorf("Compile ran %d times, want once (the claimed run)", got)
+	}
+	if r.OutcomesMet == nil || !*r.OutcomesMet {
+		t.Errorf("outcomes met %v: the assessment must see the claimed Build's artifact", r.OutcomesMet)
+	}
+}
