@@ -46,3 +46,32 @@ func (h *Host) Rerun(ctx context.Context, id uuid.UUID, from []string, inputs ma
 	}
 	return uuid.Nil, err
 }
+
+var _ control.ClaimStarter = (*Host)(nil)
+
+// StartClaiming implements control.ClaimStarter: run a contract that counts
+// the completed flow executions claims as its work flows (run --claim).
+// Claims that cannot count are refused before anything is recorded.
+func (h *Host) StartClaiming(ctx context.Context, ref string, inputs map[string]any, claims []uuid.UUID) (uuid.UUID, error) {
+	if err := h.mustRun("run"); err != nil {
+		return uuid.Nil, err
+	}
+	k, err := h.catalog.LookupContract(ref)
+	if err != nil {
+		if _, ferr := h.catalog.LookupFlow(ref); ferr == nil {
+			return uuid.Nil, fmt.Errorf("--claim counts flow executions toward a contract; %q is a flow: %w", ref, control.ErrInvalid)
+		}
+		return uuid.Nil, fmt.Errorf("no contract %q in the definitions%s: %w", ref, h.suggestRunnable(ref), control.ErrNotFound)
+	}
+	if err := h.preflight(nil, k, inputs); err != nil {
+		return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrInvalid)
+	}
+	id, err := h.engine.StartContract(ctx, ref, inputs, engine.WithClaims(claims...))
+	switch {
+	case errors.Is(err, engine.ErrBadClaim):
+		return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrInvalid)
+	case errors.Is(err, store.ErrNotFound):
+		return uuid.Nil, fmt.Errorf("%w: %w", err, control.ErrNotFound)
+	}
+	return id, err
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ import (
 )
 
 func newRunCommand(g *globals) *cobra.Command {
-	var inputFlags []string
+	var inputFlags, claims []string
 	var wait bool
 	cmd := &cobra.Command{
 		Use:   "run FLOW_OR_CONTRACT",
@@ -33,6 +34,11 @@ resumes anything earlier runs left open).
 
 Inputs: --input name=value (JSON when it parses as JSON, else a string;
 name:=value is always a string) or --input @file.json (an object).
+
+A contract run with --claim FLOW_EXECUTION (repeatable; an id or a unique
+prefix) counts that completed flow execution as one of its work flows — the
+first of its flow version — instead of running it again; one that is not
+completed, or runs none of the contract's work flows, is refused.
 
 Exit status: 0 completed, 1 failed or cancelled, 2 on a usage error.
 With --wait=false it prints the execution id as soon as it is recorded; the
@@ -50,7 +56,13 @@ data directory does.`,
 			}
 			defer s.Close()
 			progress := newProgress(g.stderr, !g.json && isTerminal(g.stderr))
-			last, err := s.Run(cmd.Context(), args[0], inputs, wait, progress.update)
+			run := s.Run
+			if len(claims) > 0 {
+				run = func(ctx context.Context, ref string, inputs map[string]any, wait bool, on func(control.Report)) (control.Report, error) {
+					return s.RunClaiming(ctx, ref, inputs, claims, wait, on)
+				}
+			}
+			last, err := run(cmd.Context(), args[0], inputs, wait, progress.update)
 			progress.done()
 			if err != nil {
 				return err
@@ -70,6 +82,7 @@ data directory does.`,
 	}
 	cmd.Flags().StringArrayVarP(&inputFlags, "input", "i", nil, "run input: name=value or @file.json (repeatable)")
 	cmd.Flags().BoolVar(&wait, "wait", true, "wait for the execution to end")
+	cmd.Flags().StringArrayVar(&claims, "claim", nil, "a completed flow execution the contract counts as a work flow (repeatable)")
 	return cmd
 }
 
@@ -229,6 +242,9 @@ func writeTree(w io.Writer, r *engine.Report, indent string) {
 	if r.Role != "" && r.Role != execution.RoleWork {
 		head += fmt.Sprintf(" (%s)", r.Role)
 	}
+	if r.Claimed {
+		head += " (claimed: counted, not run again)"
+	}
 	if r.Progress != nil {
 		head += fmt.Sprintf(" — %d/%d blocks", r.Progress.Done, r.Progress.Total)
 	}
@@ -238,6 +254,11 @@ func writeTree(w io.Writer, r *engine.Report, indent string) {
 	fmt.Fprintln(w, head)
 	if indent == "" {
 		fmt.Fprintf(w, "  execution %s\n", r.ExecutionID)
+		if r.RerunOf != uuid.Nil {
+			fmt.Fprintf(w, "  rerun of %s\n", r.RerunOf)
+		}
+	} else if r.Claimed {
+		fmt.Fprintf(w, "%s  execution %s\n", indent, r.ExecutionID)
 	}
 	if r.Reason != "" {
 		fmt.Fprintf(w, "%s  reason: %s\n", indent, r.Reason)

@@ -27,6 +27,33 @@ type Rerunner interface {
 	Rerun(ctx context.Context, id uuid.UUID, from []string, inputs map[string]any, by Caller) (uuid.UUID, error)
 }
 
+// ClaimStarter is an optional Backend capability: start a contract that
+// counts completed flow executions as its work flows (run --claim).
+type ClaimStarter interface {
+	StartClaiming(ctx context.Context, ref string, inputs map[string]any, claims []uuid.UUID) (uuid.UUID, error)
+}
+
+// start starts a run request's flow or contract; with claims (ids or
+// unique prefixes) through a ClaimStarter backend.
+func (s *Server) start(ctx context.Context, req *controlpb.RunRequest, inputs map[string]any) (uuid.UUID, error) {
+	if len(req.Claim) == 0 {
+		return s.backend.Start(ctx, req.Ref, inputs)
+	}
+	cs, ok := s.backend.(ClaimStarter)
+	if !ok {
+		return uuid.Nil, status.Error(codes.Unimplemented, "this host cannot claim flow executions")
+	}
+	var claims []uuid.UUID
+	for _, text := range req.Claim {
+		id, err := s.backend.ResolveID(ctx, text)
+		if err != nil {
+			return uuid.Nil, fmt.Errorf("--claim %s: %w", text, err)
+		}
+		claims = append(claims, id)
+	}
+	return cs.StartClaiming(ctx, req.Ref, inputs, claims)
+}
+
 // Rerun serves the Rerun RPC: like Run, the first message carries the new
 // execution's id, and with wait reports stream until it ends.
 func (s *Server) Rerun(req *controlpb.RerunRequest, stream grpc.ServerStreamingServer[controlpb.ReportMessage]) error {
@@ -94,17 +121,22 @@ func (s *Server) streamReports(ctx context.Context, id uuid.UUID, wait bool, str
 	}
 }
 
-// Rerun reruns the ended flow execution executionID (an id or a unique
-// prefix); onReport is called with each report, as for Run.
-func (c *Client) Rerun(ctx context.Context, executionID string, from []string, inputs map[string]any, wait bool, onReport func(Report)) (Report, error) {
+// RunClaiming is Run for a contract that counts the completed flow
+// executions claims (ids or unique prefixes) as its work flows.
+func (c *Client) RunClaiming(ctx context.Context, ref string, inputs map[string]any, claims []string, wait bool, onReport func(Report)) (Report, error) {
 	in, err := json.Marshal(inputs)
 	if err != nil {
 		return Report{}, fmt.Errorf("encode inputs: %w", err)
 	}
-	stream, err := c.api.Rerun(ctx, &controlpb.RerunRequest{ExecutionId: executionID, From: from, InputsJson: in, Wait: wait})
+	stream, err := c.api.Run(ctx, &controlpb.RunRequest{Ref: ref, InputsJson: in, Wait: wait, Claim: claims})
 	if err != nil {
 		return Report{}, fromStatus(err)
 	}
+	return receiveReports(stream, onReport)
+}
+
+// receiveReports reads a Run or Rerun stream to its end.
+func receiveReports(stream grpc.ServerStreamingClient[controlpb.ReportMessage], onReport func(Report)) (Report, error) {
 	var last Report
 	for {
 		m, err := stream.Recv()
@@ -119,4 +151,18 @@ func (c *Client) Rerun(ctx context.Context, executionID string, from []string, i
 			onReport(last)
 		}
 	}
+}
+
+// Rerun reruns the ended flow or contract execution executionID (an id
+// or a unique prefix); onReport is called with each report, as for Run.
+func (c *Client) Rerun(ctx context.Context, executionID string, from []string, inputs map[string]any, wait bool, onReport func(Report)) (Report, error) {
+	in, err := json.Marshal(inputs)
+	if err != nil {
+		return Report{}, fmt.Errorf("encode inputs: %w", err)
+	}
+	stream, err := c.api.Rerun(ctx, &controlpb.RerunRequest{ExecutionId: executionID, From: from, InputsJson: in, Wait: wait})
+	if err != nil {
+		return Report{}, fromStatus(err)
+	}
+	return receiveReports(stream, onReport)
 }

@@ -226,7 +226,7 @@ func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServe
 			return status.Errorf(codes.InvalidArgument, "inputs: not a JSON object: %v", err)
 		}
 	}
-	id, err := s.backend.Start(ctx, req.Ref, inputs)
+	id, err := s.start(ctx, req, inputs)
 	if err != nil {
 		return toStatus(err)
 	}

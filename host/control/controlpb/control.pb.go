@@ -240,8 +240,11 @@ type RunRequest struct {
 	// ref names a flow or contract: name, name@version, id or id@version.
 	Ref string `protobuf:"bytes,1,opt,name=ref,proto3" json:"ref,omitempty"`
 	// inputs_json is a JSON object of run inputs.
-	InputsJson    []byte `protobuf:"bytes,2,opt,name=inputs_json,json=inputsJson,proto3" json:"inputs_json,omitempty"`
-	Wait          bool   `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	InputsJson []byte `protobuf:"bytes,2,opt,name=inputs_json,json=inputsJson,proto3" json:"inputs_json,omitempty"`
+	Wait       bool   `protobuf:"varint,3,opt,name=wait,proto3" json:"wait,omitempty"`
+	// claim lists completed flow executions (ids or unique prefixes) a
+	// contract run counts as its work flows instead of running them.
+	Claim         []string `protobuf:"bytes,4,rep,name=claim,proto3" json:"claim,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -295,6 +298,13 @@ func (x *RunRequest) GetWait() bool {
 		return x.Wait
 	}
 	return false
+}
+
+func (x *RunRequest) GetClaim() []string {
+	if x != nil {
+		return x.Claim
+	}
+	return nil
 }
 
 type RerunRequest struct {
@@ -1519,13 +1529,14 @@ const file_control_proto_rawDesc = "" +
 	"\rcontrol.proto\x12\x12openoma.control.v1\"\x0f\n" +
 	"\rBackupRequest\"!\n" +
 	"\vBackupChunk\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data\"S\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\"i\n" +
 	"\n" +
 	"RunRequest\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x1f\n" +
 	"\vinputs_json\x18\x02 \x01(\fR\n" +
 	"inputsJson\x12\x12\n" +
-	"\x04wait\x18\x03 \x01(\bR\x04wait\"z\n" +
+	"\x04wait\x18\x03 \x01(\bR\x04wait\x12\x14\n" +
+	"\x05claim\x18\x04 \x03(\tR\x05claim\"z\n" +
 	"\fRerunRequest\x12!\n" +
 	"\fexecution_id\x18\x01 \x01(\tR\vexecutionId\x12\x12\n" +
 	"\x04from\x18\x02 \x03(\tR\x04from\x12\x1f\n" +
