@@ -101,6 +101,11 @@ type ExecutionClaim struct {
 	Index int    `json:"index"`
 	// ExecutionID is the claimed execution.
 	ExecutionID uuid.UUID `json:"execution_id"`
+	// Rerun, set by a contract's rerun for a work flow or sub-contract
+	// that did not complete, means the slot is not filled by ExecutionID
+	// but by a new execution that reruns it (and so claims what completed
+	// in it).
+	Rerun bool `json:"rerun,omitempty"`
 }
 
 // ExecutionClaimsOf returns the execution claims recorded on a contract

@@ -21,18 +21,24 @@ type contractLog struct {
 	// claimed maps a work flow's or sub-contract's derived id to the
 	// execution the contract claimed for it (a rerun, run --claim).
 	claimed map[uuid.UUID]uuid.UUID
+	// rerunOf maps such an id to the execution its child reruns.
+	rerunOf map[uuid.UUID]uuid.UUID
 }
 
 func readContractLog(events []execution.Event) (contractLog, error) {
-	c := contractLog{records: map[int]AssessmentRecord{}, claimed: map[uuid.UUID]uuid.UUID{}}
+	c := contractLog{records: map[int]AssessmentRecord{}, claimed: map[uuid.UUID]uuid.UUID{}, rerunOf: map[uuid.UUID]uuid.UUID{}}
 	var err error
 	if c.created, err = execution.CreatedOf(events); err != nil {
 		return c, err
 	}
 	for _, cl := range execution.ExecutionClaimsOf(events) {
 		slot := decide.ClaimSlot(events[0].ExecutionID, cl)
-		if _, seen := c.claimed[slot]; !seen {
-			c.claimed[slot] = cl.ExecutionID
+		m := c.claimed
+		if cl.Rerun {
+			m = c.rerunOf
+		}
+		if _, seen := m[slot]; !seen {
+			m[slot] = cl.ExecutionID
 		}
 	}
 	for i := range events {
@@ -87,7 +93,7 @@ func (e *Engine) reconcileContract(ctx context.Context, id uuid.UUID) error {
 	}
 	v := &decide.ContractView{
 		ID: id, Inputs: cl.created.Inputs, Started: cl.started, Cancel: cl.cancel, Records: cl.records,
-		Children: map[uuid.UUID]decide.Child{}, Claimed: cl.claimed,
+		Children: map[uuid.UUID]decide.Child{}, Claimed: cl.claimed, RerunOf: cl.rerunOf,
 	}
 	if err := e.readChildren(ctx, v, k); err != nil {
 		return err
@@ -161,7 +167,17 @@ func (e *Engine) performContract(ctx context.Context, id uuid.UUID, actions []de
 			_, err = e.appendEvents(ctx, e.hostEvent(id, "started", execution.EventStarted, nil))
 		case decide.CreateChild:
 			e.remember(a.ID, execMeta{kind: a.Created.Kind, parent: id})
-			if _, err = e.appendEvents(ctx, e.hostEvent(a.ID, "created", execution.EventCreated, a.Created)); err != nil {
+			events := []execution.Event{e.hostEvent(a.ID, "created", execution.EventCreated, a.Created)}
+			if a.Created.RerunOf != uuid.Nil {
+				// A child of a contract's rerun that reruns the old child:
+				// its claims go with its created event, as Rerun's do.
+				first, err := e.childRerunEvents(ctx, a.ID, a.Created)
+				if err != nil {
+					return fmt.Errorf("creating %s: %w", a.Label, err)
+				}
+				events = append(events, first...)
+			}
+			if _, err = e.appendEvents(ctx, events...); err != nil {
 				return fmt.Errorf("creating %s: %w", a.Label, err)
 			}
 			e.queue.Add(a.ID)

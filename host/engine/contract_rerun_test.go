@@ -69,9 +69,12 @@ func TestRerunOfAContractClaimsItsCompletedWork(t *testing.T) {
 	}
 	first := h.status(old)
 	completed := map[string]uuid.UUID{} // flow or contract name → its completed execution
+	ended := map[string]uuid.UUID{}     // … → its execution that did not complete
 	for _, r := range append(append([]*Report{}, first.Flows...), first.SubContracts...) {
 		if r.State == execution.StateCompleted {
 			completed[r.Name] = r.ExecutionID
+		} else {
+			ended[r.Name] = r.ExecutionID
 		}
 	}
 
@@ -94,8 +97,8 @@ func TestRerunOfAContractClaimsItsCompletedWork(t *testing.T) {
 			if !c.Claimed || c.ExecutionID != id {
 				t.Errorf("%s: claimed %v, execution %s; want the first run's %s claimed", c.Name, c.Claimed, c.ExecutionID, id)
 			}
-		} else if c.Claimed || c.State != execution.StateCompleted {
-			t.Errorf("%s: claimed %v, %s; want run again and completed", c.Name, c.Claimed, c.State)
+		} else if c.Claimed || c.State != execution.StateCompleted || c.RerunOf != ended[c.Name] {
+			t.Errorf("%s: claimed %v, %s, rerun of %s; want a completed rerun of %s", c.Name, c.Claimed, c.State, c.RerunOf, ended[c.Name])
 		}
 	}
 	if _, ok := completed["Docs"]; ok {

@@ -104,16 +104,7 @@ func (e *Engine) Rerun(ctx context.Context, id uuid.UUID, o RerunOptions, opts .
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("rerun %s: %w", id, err)
 	}
-	first := func(newID uuid.UUID) []execution.Event {
-		var events []execution.Event
-		for _, c := range r.Claims {
-			events = append(events, e.hostEvent(newID, fmt.Sprintf("claim/%s/%d", c.NodeReferenceID, c.Iteration), execution.EventProgress, c))
-		}
-		for _, d := range r.Decisions {
-			events = append(events, e.hostEvent(newID, "decision/"+d.RequestID.String(), execution.EventProgress, d))
-		}
-		return events
-	}
+	first := func(newID uuid.UUID) []execution.Event { return e.flowRerunEvents(newID, r) }
 	return e.start(ctx, execution.Created{
 		Kind: execution.KindFlow, FlowID: v.created.FlowID, FlowVersion: v.created.FlowVersion, Inputs: inputs,
 		Role: execution.RoleWork, RerunOf: id,
@@ -207,4 +198,57 @@ func (e *Engine) rerunContract(ctx context.Context, id uuid.UUID, o RerunOptions
 	return e.start(ctx, execution.Created{
 		Kind: execution.KindContract, ContractID: k.ID, ContractVersion: k.Version, Inputs: inputs, RerunOf: id,
 	}, append(opts, func(o *startOptions) { o.first = claimEvents(e, claims) }))
+}
+
+// flowRerunEvents are the events a flow rerun records with its created
+// event: its claims, and the decisions it carries over.
+func (e *Engine) flowRerunEvents(newID uuid.UUID, r decide.Rerun) []execution.Event {
+	var events []execution.Event
+	for _, c := range r.Claims {
+		events = append(events, e.hostEvent(newID, fmt.Sprintf("claim/%s/%d", c.NodeReferenceID, c.Iteration), execution.EventProgress, c))
+	}
+	for _, d := range r.Decisions {
+		events = append(events, e.hostEvent(newID, "decision/"+d.RequestID.String(), execution.EventProgress, d))
+	}
+	return events
+}
+
+// childRerunEvents are the claims of a contract rerun's child that reruns
+// the old contract's child created.RerunOf (which did not complete): for a
+// flow what completed in it, for a sub-contract its completed work. The
+// old child has ended, so they are the same whenever they are computed —
+// a contract reconcile repeated after a crash appends the same events.
+func (e *Engine) childRerunEvents(ctx context.Context, newID uuid.UUID, created execution.Created) ([]execution.Event, error) {
+	old := created.RerunOf
+	if created.Kind == execution.KindContract {
+		events, err := e.store.Events(ctx, old, 0)
+		if err != nil {
+			return nil, err
+		}
+		cl, err := readContractLog(events)
+		if err != nil {
+			return nil, err
+		}
+		k, ok := e.catalog.Contract(cl.created.ContractID, cl.created.ContractVersion)
+		if !ok {
+			return nil, nil // it runs afresh; its reconcile names what is missing
+		}
+		v := &decide.ContractView{ID: old, Children: map[uuid.UUID]decide.Child{}, Claimed: cl.claimed}
+		if err := e.readChildren(ctx, v, k); err != nil {
+			return nil, err
+		}
+		return claimEvents(e, decide.PlanContractRerun(k, v))(newID), nil
+	}
+	v, err := e.readView(ctx, old, true)
+	if err != nil || v == nil || v.plan == nil {
+		return nil, err
+	}
+	r, err := decide.PlanRerun(v.plan.Plan, v.decided, newID, nil)
+	if errors.Is(err, decide.ErrNothingToRerun) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.flowRerunEvents(newID, r), nil
 }

@@ -166,19 +166,22 @@ func ClaimWorkFlows(cat *core.Catalog, k *core.Contract, candidates []Candidate)
 
 // PlanContractRerun chooses what a rerun of the ended contract execution
 // old claims: each work flow and sub-contract whose execution completed
-// (its own, or one old had claimed itself). The rest run again, and every
-// assessment binding runs again once the work side completed.
+// (its own, or one old had claimed itself). One that failed or was
+// cancelled is rerun in turn (Rerun set: the new child is a rerun of it,
+// claiming what completed in it); one that never started runs afresh.
+// Every assessment binding runs again once the work side completed.
 func PlanContractRerun(k *core.Contract, old *ContractView) []execution.ExecutionClaim {
 	var out []execution.ExecutionClaim
 	add := func(slot string, i int, id uuid.UUID) {
 		ch, ok := old.Children[id]
-		if !ok || ch.State != execution.StateCompleted {
+		if !ok || !ch.State.IsTerminal() || ch.State == execution.StateSkipped {
 			return
 		}
 		if claimed, ok := old.Claimed[id]; ok {
 			id = claimed
 		}
-		out = append(out, execution.ExecutionClaim{Type: execution.ProgressClaimExecution, Slot: slot, Index: i, ExecutionID: id})
+		out = append(out, execution.ExecutionClaim{Type: execution.ProgressClaimExecution, Slot: slot, Index: i, ExecutionID: id,
+			Rerun: ch.State != execution.StateCompleted})
 	}
 	for i := range k.WorkFlows {
 		add(execution.SlotWorkFlow, i, WorkFlowExecutionID(old.ID, i))

@@ -29,6 +29,10 @@ type ContractView struct {
 	// it (§5.5): its entry in Children is that execution's state, and no
 	// child is created for it.
 	Claimed map[uuid.UUID]uuid.UUID
+	// RerunOf maps a work flow's or sub-contract's id to the execution of
+	// the contract execution this one reruns that did not complete: the
+	// child is created as a rerun of it (execution.Created.RerunOf).
+	RerunOf map[uuid.UUID]uuid.UUID
 }
 
 // Child is a child flow or contract execution of a contract execution.
@@ -122,6 +126,7 @@ func (c *contractPass) ensure(id uuid.UUID, label string, created execution.Crea
 	ch, ok := c.v.Children[id]
 	if !ok {
 		created.ParentExecutionID = c.v.ID
+		created.RerunOf = c.v.RerunOf[id]
 		c.actions = append(c.actions, CreateChild{ID: id, Label: label, Created: created})
 		ch = Child{State: execution.StatePending}
 	}

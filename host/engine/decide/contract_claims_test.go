@@ -25,7 +25,11 @@ func claimsContract() *core.Contract {
 func describeClaims(cs []execution.ExecutionClaim) []string {
 	var out []string
 	for _, c := range cs {
-		out = append(out, fmt.Sprintf("%s/%d=%s", c.Slot, c.Index, c.ExecutionID))
+		rerun := ""
+		if c.Rerun {
+			rerun = " rerun"
+		}
+		out = append(out, fmt.Sprintf("%s/%d%s=%s", c.Slot, c.Index, rerun, c.ExecutionID))
 	}
 	return out
 }
@@ -84,25 +88,37 @@ func TestPlanContractRerun(t *testing.T) {
 		SubContractExecutionID(old, 0): {State: execution.StateCancelled},
 	}, Claimed: map[uuid.UUID]uuid.UUID{WorkFlowExecutionID(old, 2): earlier}}
 	got := describeClaims(PlanContractRerun(k, v))
-	want := []string{"work/0=" + WorkFlowExecutionID(old, 0).String(), "work/2=" + earlier.String()}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("claims %v, want %v (completed work only; a claim of a claim names the execution itself)", got, want)
+	want := []string{
+		"work/0=" + WorkFlowExecutionID(old, 0).String(),
+		"work/1 rerun=" + WorkFlowExecutionID(old, 1).String(),
+		"work/2=" + earlier.String(),
+		"sub/0 rerun=" + SubContractExecutionID(old, 0).String(),
 	}
-	// The claimed children fill their slots: the contract creates only the
-	// others.
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("claims %v, want %v (completed work claimed, a claim of a claim naming the execution itself; the rest rerun)", got, want)
+	}
+	// The claimed children fill their slots; the contract creates the
+	// others as reruns of the old ones.
 	next := tid("new")
-	view := &ContractView{ID: next, Started: true, Children: map[uuid.UUID]Child{}, Claimed: map[uuid.UUID]uuid.UUID{}}
+	view := &ContractView{ID: next, Started: true, Children: map[uuid.UUID]Child{}, Claimed: map[uuid.UUID]uuid.UUID{}, RerunOf: map[uuid.UUID]uuid.UUID{}}
 	for _, c := range PlanContractRerun(k, v) {
+		if c.Rerun {
+			view.RerunOf[ClaimSlot(next, c)] = c.ExecutionID
+			continue
+		}
 		view.Claimed[ClaimSlot(next, c)] = c.ExecutionID
 		view.Children[ClaimSlot(next, c)] = Child{State: execution.StateCompleted}
 	}
-	var created []uuid.UUID
+	var created []string
 	for _, a := range Contract(core.NewCatalog(), k, view) {
 		if c, ok := a.(CreateChild); ok {
-			created = append(created, c.ID)
+			created = append(created, c.ID.String()+" rerun of "+c.Created.RerunOf.String())
 		}
 	}
-	if want := []uuid.UUID{WorkFlowExecutionID(next, 1), SubContractExecutionID(next, 0)}; !reflect.DeepEqual(created, want) {
-		t.Errorf("created %v, want docs and the sub-contract %v", created, want)
+	if want := []string{
+		WorkFlowExecutionID(next, 1).String() + " rerun of " + WorkFlowExecutionID(old, 1).String(),
+		SubContractExecutionID(next, 0).String() + " rerun of " + SubContractExecutionID(old, 0).String(),
+	}; !reflect.DeepEqual(created, want) {
+		t.Errorf("created %v, want %v", created, want)
 	}
 }
