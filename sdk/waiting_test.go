@@ -2,6 +2,7 @@ package sdk_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/openoma/openoma/execution"
@@ -42,5 +43,29 @@ func TestEmitterWaiting(t *testing.T) {
 	events, _ = s.Events(ctx, req.ExecutionID, 0)
 	if sdk.Waits(events) || execution.DeriveBlockState(events) != execution.StateCompleted {
 		t.Errorf("an ended block still waits: %s", types(events))
+	}
+}
+
+// BenchmarkIsWaiting: what the host's subscription pays per block progress
+// event to learn whether it frees a slot — a streamed output line (the
+// common case, rejected before decoding) and a waiting event.
+func BenchmarkIsWaiting(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		payload any
+	}{
+		{"output line", map[string]any{"type": "output", "stream": "stdout", "line": strings.Repeat("x", 120)}},
+		{"waiting", sdk.WaitingPayload{Type: sdk.ProgressWaiting, For: "person", Reason: "task Code Review"}},
+	} {
+		raw, err := execution.MarshalPayload(tc.payload)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev := execution.Event{EventType: execution.EventProgress, Payload: raw}
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				sdk.IsWaiting(&ev)
+			}
+		})
 	}
 }
