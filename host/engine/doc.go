@@ -127,7 +127,10 @@
 //     in the same atomic append as the new execution's created event, the
 //     view puts each claimed block execution in its node's slot, and the
 //     decision reads it like an owned one. The claimed execution and the
-//     old flow's log are never written. Contracts could claim flow
-//     executions the same way, through decide.ContractView.Children (not
-//     built yet).
+//     old flow's log are never written. A contract claims flow and
+//     sub-contract executions the same way: claim_execution events on its
+//     log fill slots of decide.ContractView.Children with the claimed
+//     executions' states (ContractView.Claimed), and a contract's rerun
+//     creates the children that did not complete as reruns of the old
+//     ones (ContractView.RerunOf).
 package engine
