@@ -188,13 +188,20 @@ func (a *Adapter) missingEvents(id uuid.UUID, block core.WorkBlock, node core.No
 		return append(out, a.event(id, "task", execution.EventProgress, system, task, now),
 			a.event(id, "waiting", execution.EventProgress, system, waiting, now)), nil
 	}
+	var out []execution.Event
+	if !have[eventID(id, "waiting")] {
+		// A task an older plugin recorded, before tasks said they wait:
+		// say it now, or the task holds a slot until a person ends it.
+		waiting := sdk.WaitingPayload{Type: sdk.ProgressWaiting, For: "person", Reason: "task " + block.Name}
+		out = append(out, a.event(id, "waiting", execution.EventProgress, system, waiting, now))
+	}
 	if released && lastAssigned != nil {
 		// A plugin restart released the task's holder: the task did not
 		// move, so whoever held it holds it again.
 		x := *lastAssigned
-		return []execution.Event{a.event(id, fmt.Sprintf("reassigned/%d", releasedSeq), execution.EventExecutorAssigned, x, nil, now)}, nil
+		out = append(out, a.event(id, fmt.Sprintf("reassigned/%d", releasedSeq), execution.EventExecutorAssigned, x, nil, now))
 	}
-	return nil, nil
+	return out, nil
 }
 
 func (a *Adapter) event(exec uuid.UUID, purpose string, t execution.EventType, x execution.ExecutorInfo, payload any, now time.Time) execution.Event {

@@ -14,6 +14,7 @@ import (
 	"github.com/openoma/openoma/sdk"
 	"github.com/openoma/openoma/sdk/plugintest"
 	"github.com/openoma/openoma/store"
+	"github.com/openoma/openoma/store/memory"
 )
 
 func reviewBlock(meta core.Metadata) core.WorkBlock {
@@ -191,6 +192,36 @@ func TestResumeRecordsATaskACrashLeftUnrecorded(t *testing.T) {
 	b, _ := h.Block(ctx, id)
 	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:progress" {
 		t.Fatalf("log %s", got)
+	}
+}
+
+// A task recorded by a plugin from before tasks said they wait gets its
+// waiting event on resume, once, so it gives its slot back.
+func TestResumeSaysAnOlderTaskWaits(t *testing.T) {
+	ctx := context.Background()
+	h := plugintest.New(t, manual.New(manual.Options{}), plugintest.Options{})
+	block := reviewBlock(nil)
+	id, err := h.Execute(ctx, block, map[string]any{"pull_request_url": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := h.Block(ctx, id)
+	older := memory.New() // the same log without the waiting event
+	for _, ev := range b.Events[:4] {
+		ev.Sequence, ev.Position = 0, 0
+		if _, err := older.Append(ctx, []execution.Event{ev}, store.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h2 := plugintest.New(t, manual.New(manual.Options{}), plugintest.Options{Store: older})
+	for range 2 {
+		if err := h2.Resume(ctx, id, block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ = h2.Block(ctx, id)
+	if got := plugintest.Describe(b.Events); got != "1:created 2:executor_assigned 3:started 4:progress 5:progress" || !sdk.IsWaiting(&b.Events[4]) {
+		t.Fatalf("after resume: %s, want the waiting event once", got)
 	}
 }
 
