@@ -5,6 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openoma/openoma/core"
+	"github.com/openoma/openoma/execution"
+	"github.com/openoma/openoma/sdk"
+	"github.com/openoma/openoma/store"
+	"github.com/openoma/openoma/store/memory"
 )
 
 // A plugin that exits before the handshake is reported with what it wrote
@@ -50,3 +58,50 @@ func TestStderrTailKeepsLastLines(t *testing.T) {
 type nopCloser struct{ *strings.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// Close asks the plugin to stop before it takes the connection down, so
+// the plugin's Shutdown records executor_released for a running block
+// through the host's store (go-plugin's Kill alone closes the broker
+// first, and the release failed with "connection refused").
+func TestCloseLetsThePluginReleaseRunningBlocks(t *testing.T) {
+	m := newManager(t, []Spec{{Name: "test", Hints: []string{"test"}, Env: []string{"TESTPLUGIN_HOLD=1"}}}, Options{})
+	a, _ := m.Adapter("test")
+	st := memory.New()
+	defer st.Close()
+	block := core.WorkBlock{ID: uuid.New(), Version: 1, Name: "hold"}
+	execID := uuid.New()
+	created, _ := execution.NewEvent(execID, execution.EventCreated, nil, execution.Created{
+		Kind: execution.KindBlock, WorkBlockID: block.ID, WorkBlockVersion: 1, Attempt: 1})
+	if _, err := st.Append(context.Background(), []execution.Event{created}, storeOpts()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ExecuteBlock(context.Background(), sdk.ExecuteRequest{ExecutionID: execID, Block: block, Attempt: 1, Store: st}); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, st, execID, execution.EventStarted)
+	pid := pidOf(t, m, "test")
+	m.Close()
+	waitGone(t, pid)
+	ev, err := st.LatestEvent(context.Background(), execID)
+	if err != nil || ev.EventType != execution.EventExecutorReleased {
+		t.Fatalf("after Close the block's last event is %v (%v), want executor_released", ev.EventType, err)
+	}
+	if s := m.Status()[0]; s.Restarts != 0 {
+		t.Errorf("the plugin stopping on Close was taken for a crash: %+v", s)
+	}
+}
+
+func waitEvent(t *testing.T, st store.EventStore, id uuid.UUID, want execution.EventType) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ev, err := st.LatestEvent(context.Background(), id)
+		if err == nil && ev.EventType == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s; last event %+v, %v", want, ev, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -4,7 +4,8 @@
 // TESTPLUGIN_EXIT_IN_EXECUTE (exit abruptly inside ExecuteBlock),
 // TESTPLUGIN_HANG_IN_EXECUTE (never answer ExecuteBlock: a plugin that
 // does not respond), TESTPLUGIN_FAIL_AT_START (print it and exit before
-// the handshake).
+// the handshake), TESTPLUGIN_HOLD (a block runs until cancelled or the
+// plugin shuts down).
 package main
 
 import (
@@ -42,7 +43,13 @@ func (a *adapter) ExecuteBlock(ctx context.Context, req sdk.ExecuteRequest) (uui
 	}
 	em := req.Emitter(sdk.System("testplugin"))
 	a.tasks.Go(ctx, req.ExecutionID, func(ctx context.Context) {
-		_ = em.Run(ctx, func(context.Context) (map[string]any, error) { return req.Inputs, nil })
+		_ = em.Run(ctx, func(ctx context.Context) (map[string]any, error) {
+			if os.Getenv("TESTPLUGIN_HOLD") != "" {
+				<-ctx.Done() // until cancelled or the plugin shuts down
+				return nil, ctx.Err()
+			}
+			return req.Inputs, nil
+		})
 	})
 	return req.ExecutionID, nil
 }
@@ -53,6 +60,9 @@ func (a *adapter) CancelBlock(ctx context.Context, req sdk.CancelRequest) error 
 	a.tasks.Cancel(req.ExecutionID, req.Reason)
 	return nil
 }
+
+// Shutdown releases the blocks still running, as every sdk plugin does.
+func (a *adapter) Shutdown(ctx context.Context) error { return a.tasks.Shutdown(ctx) }
 
 func main() {
 	// TESTPLUGIN_FAIL_AT_START: say why on stderr and exit before the
