@@ -9,8 +9,8 @@ import (
 // storeCollector exposes the event store's counters to Prometheus. It
 // reads them on each scrape, so it holds no state of its own.
 type storeCollector struct {
-	s                               interface{ Stats() badger.Stats }
-	appends, events, noops, commits *prometheus.Desc
+	s                                           interface{ Stats() badger.Stats }
+	appends, events, noops, commits, commitTime *prometheus.Desc
 }
 
 // NewStoreCollector returns a Prometheus collector of the store's counters.
@@ -24,6 +24,8 @@ func NewStoreCollector(s interface{ Stats() badger.Stats }) prometheus.Collector
 		events:  d("events_total", "Events stored."),
 		noops:   d("idempotent_appends_total", "Append calls answered from already stored events (retries)."),
 		commits: d("commits_total", "Store transactions committed (one fsync each in sync mode)."),
+		commitTime: d("commit_seconds_total", "Time spent committing (fsyncs in sync mode); "+
+			"rate(openoma_store_commit_seconds_total) / rate(openoma_store_commits_total) is the mean commit latency."),
 	}
 }
 
@@ -32,6 +34,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.events
 	ch <- c.noops
 	ch <- c.commits
+	ch <- c.commitTime
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -40,4 +43,5 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.events, prometheus.CounterValue, float64(st.Events))
 	ch <- prometheus.MustNewConstMetric(c.noops, prometheus.CounterValue, float64(st.NoOps))
 	ch <- prometheus.MustNewConstMetric(c.commits, prometheus.CounterValue, float64(st.Commits))
+	ch <- prometheus.MustNewConstMetric(c.commitTime, prometheus.CounterValue, st.CommitTime.Seconds())
 }

@@ -174,7 +174,14 @@ func serveMetrics(ctx context.Context, addr string, h *host.Host, log hclog.Logg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(host.NewStoreCollector(h.Store()))
 	rec := metrics.New(h.Catalog())
-	reg.MustRegister(rec, metrics.NewPluginCollector(h.PluginManager().Status), metrics.NewTaskCollector(h.Tasks()))
+	reg.MustRegister(rec, metrics.NewPluginCollector(h.PluginManager().Status), metrics.NewTaskCollector(h.Tasks()),
+		metrics.NewDispatchCollector(func() map[string]metrics.Dispatch {
+			out := map[string]metrics.Dispatch{}
+			for plugin, b := range h.Engine().DispatchStats() {
+				out[plugin] = metrics.Dispatch{Running: b.Running, Queued: b.Queued}
+			}
+			return out
+		}))
 	background.Go(func() {
 		if err := rec.Run(ctx, h.Store()); err != nil {
 			log.Warn("metrics: the execution metrics stopped following the log", "error", err)

@@ -97,3 +97,38 @@ func (c *TaskCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.scrapeErrors.Collect(ch)
 }
+
+// Dispatch is one plugin's dispatch books: blocks holding a slot, and
+// blocks queued for one.
+type Dispatch struct{ Running, Queued int }
+
+// DispatchCollector reports the engine's dispatch queue at scrape time.
+type DispatchCollector struct {
+	books            func() map[string]Dispatch
+	running, pending *prometheus.Desc
+}
+
+// NewDispatchCollector reads books (the engine's DispatchStats) on each
+// scrape.
+func NewDispatchCollector(books func() map[string]Dispatch) *DispatchCollector {
+	return &DispatchCollector{
+		books: books,
+		running: prometheus.NewDesc("openoma_dispatch_running", "Block executions holding one of the plugin's concurrency slots (work in flight; waiting blocks hold none).",
+			[]string{"plugin"}, nil),
+		pending: prometheus.NewDesc("openoma_dispatch_queued", "Block executions queued for a concurrency slot of the plugin.", []string{"plugin"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *DispatchCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.running
+	ch <- c.pending
+}
+
+// Collect implements prometheus.Collector.
+func (c *DispatchCollector) Collect(ch chan<- prometheus.Metric) {
+	for plugin, b := range c.books() {
+		ch <- prometheus.MustNewConstMetric(c.running, prometheus.GaugeValue, float64(b.Running), plugin)
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(b.Queued), plugin)
+	}
+}

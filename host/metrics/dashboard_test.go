@@ -25,6 +25,7 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 		metrics.New(nil),
 		metrics.NewPluginCollector(func() []plugins.Status { return nil }),
 		metrics.NewTaskCollector(nil),
+		metrics.NewDispatchCollector(func() map[string]metrics.Dispatch { return nil }),
 		host.NewStoreCollector(nil),
 	} {
 		ch := make(chan *prometheus.Desc, 64)

@@ -1,6 +1,9 @@
 package badger
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Stats counts the writer's work since the store was opened.
 type Stats struct {
@@ -16,6 +19,9 @@ type Stats struct {
 	Commits uint64
 	// NoSpace is the number of Append calls refused with store.ErrNoSpace.
 	NoSpace uint64
+	// CommitTime is the time spent in the commits (their fsyncs in sync
+	// mode) in all: with Commits, the mean commit latency.
+	CommitTime time.Duration
 }
 
 // AppendsPerCommit is the average group-commit size.
@@ -27,16 +33,17 @@ func (s Stats) AppendsPerCommit() float64 {
 }
 
 type counters struct {
-	appends, events, noops, commits, noSpace atomic.Uint64
+	appends, events, noops, commits, noSpace, commitNanos atomic.Uint64
 }
 
 // Stats returns the counters; it is cheap and safe to call at any time.
 func (s *Store) Stats() Stats {
 	return Stats{
-		Appends: s.stats.appends.Load(),
-		Events:  s.stats.events.Load(),
-		NoOps:   s.stats.noops.Load(),
-		Commits: s.stats.commits.Load(),
-		NoSpace: s.stats.noSpace.Load(),
+		Appends:    s.stats.appends.Load(),
+		Events:     s.stats.events.Load(),
+		NoOps:      s.stats.noops.Load(),
+		Commits:    s.stats.commits.Load(),
+		NoSpace:    s.stats.noSpace.Load(),
+		CommitTime: time.Duration(s.stats.commitNanos.Load()),
 	}
 }

@@ -351,6 +351,9 @@ func TestConcurrentAppendersShareCommits(t *testing.T) {
 	if st.Commits >= st.Appends {
 		t.Errorf("%d appends took %d commits: concurrent appends must share commits", st.Appends, st.Commits)
 	}
+	if st.CommitTime <= 0 {
+		t.Errorf("Stats.CommitTime = %v after %d commits, want the time they took", st.CommitTime, st.Commits)
+	}
 	for _, l := range logs {
 		evs, err := s.Events(context.Background(), l.id, 0)
 		if err != nil || len(evs) != each+1 {

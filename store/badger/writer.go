@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
 	dgbadger "github.com/dgraph-io/badger/v4"
@@ -280,6 +281,13 @@ func writeError(r *writeRequest, err error) error {
 		return fmt.Errorf("%w: execution %s: %d events are too large for one transaction (%w)",
 			store.ErrInvalid, exec, len(r.events), err)
 	}
+	if msg := err.Error(); strings.Contains(msg, "exceeded") && strings.Contains(msg, "limit") {
+		// Badger's "Value with size N exceeded M limit" goes on with a hex
+		// dump of the value; the first line says all a person needs.
+		first, _, _ := strings.Cut(msg, "\n")
+		return fmt.Errorf("%w: execution %s: an event is larger than the store takes (%s); raise store.value_log_file_size_mb",
+			store.ErrInvalid, exec, strings.TrimSuffix(strings.TrimSpace(first), "."))
+	}
 	return fmt.Errorf("append to execution %s: %w", exec, err)
 }
 
@@ -325,6 +333,7 @@ func (s *Store) commit(txn *dgbadger.Txn, g group, pos uint64) {
 	s.lastReleased = len(g.accepted) + len(g.refused)
 	if wrote {
 		s.stats.commits.Add(1)
+		s.stats.commitNanos.Add(uint64(s.lastCommitTook))
 		s.broadcast()
 	}
 	for _, p := range g.accepted {
