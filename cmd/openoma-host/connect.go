@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,12 @@ func (g *globals) connect(ctx context.Context, cfg *config.Config, runEngine boo
 		}
 		if !errors.Is(err, control.ErrNoDaemon) {
 			return nil, err
+		}
+		if !runEngine && noStore(cfg) && !exists(sock+".lock") {
+			// A verb that only reads must not create a data directory
+			// where nothing ever ran. (With a serve lock file there, a
+			// daemon may be starting: wait for it below.)
+			return nil, noDataError{dir: cfg.DataDir}
 		}
 		lock, err := g.lockServe(sock, access)
 		if err == nil {
@@ -200,3 +207,27 @@ func notFoundHint(err error, id string) error {
 type notFoundError struct{ error }
 
 func (e notFoundError) Is(target error) bool { return target == control.ErrNotFound }
+
+// noStore reports whether the configured embedded store has never been
+// created (nothing ran with this data directory).
+func noStore(cfg *config.Config) bool {
+	if cfg.Store.Backend == config.BackendPostgres {
+		return false
+	}
+	_, err := os.Stat(host.StoreDir(cfg))
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// noDataError: a read-only verb found no daemon and no store.
+type noDataError struct{ dir string }
+
+func (e noDataError) Error() string {
+	return fmt.Sprintf("nothing has run with data directory %s (it does not exist; no daemon serves it)", e.dir)
+}
+
+func (e noDataError) Is(target error) bool { return target == control.ErrNotFound }
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -45,6 +45,14 @@ digits), as events and status print them.`,
 				return usage(errors.New("--state, --flow, --since and --limit filter the list; give them without an EXECUTION"))
 			}
 			_, s, err := g.session(cmd.Context(), false)
+			var none noDataError
+			if errors.As(err, &none) && len(args) == 0 {
+				if g.json {
+					return g.printJSON([]control.ExecutionSummary{})
+				}
+				_, err := fmt.Fprintf(g.stdout, "no executions yet (no data directory %s)\n", none.dir)
+				return err
+			}
 			if err != nil {
 				return err
 			}
