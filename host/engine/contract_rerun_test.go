@@ -3,14 +3,17 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/openoma/openoma/core"
 	"github.com/openoma/openoma/execution"
 	"github.com/openoma/openoma/store"
+	"github.com/openoma/openoma/store/memory"
 )
 
 // countRuns wraps every behaviour of p so that runs counts, per block
@@ -182,5 +185,113 @@ func TestStartContractWithClaims(t *testing.T) {
 	}
 	if r.OutcomesMet == nil || !*r.OutcomesMet {
 		t.Errorf("outcomes met %v: the assessment must see the claimed Build's artifact", r.OutcomesMet)
+	}
+}
+
+// TestCrashAtEveryAppendOfAContractRerun kills the host after each append
+// of a contract's rerun in turn and recovers: the rerun completes, the
+// completed children of the first run stay claimed (the rerun creates no
+// execution of them), and no event is recorded twice.
+func TestCrashAtEveryAppendOfAContractRerun(t *testing.T) {
+	ctx := context.Background()
+	rerunID := id("the contract rerun")
+	setup := func(t *testing.T) (*core.Catalog, store.EventStore, uuid.UUID) {
+		cat := core.NewCatalog()
+		p := newFakePlugin("fake", "0")
+		contractFixture(t, cat, p)
+		p.behaviours["Write"] = failing("no ink")
+		mem := memory.New()
+		h := newHarness(t, cat, mem, p)
+		old, err := h.engine.StartContract(ctx, "Launch", launchInputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := h.wait(old); s != execution.StateFailed {
+			t.Fatalf("first run: %s", s)
+		}
+		h.shutdown()
+		p.Kill()
+		return cat, mem, old
+	}
+	plugin := func(generation string) *fakePlugin {
+		p := newFakePlugin("fake", generation)
+		contractFixture(t, core.NewCatalog(), p) // behaviours only
+		return p
+	}
+	total := func() int64 {
+		cat, mem, old := setup(t)
+		st := &crashingStore{EventStore: mem, limit: -1}
+		h := newHarness(t, cat, st, plugin("1"))
+		if _, err := h.engine.Rerun(ctx, old, RerunOptions{}, WithExecutionID(rerunID)); err != nil {
+			t.Fatal(err)
+		}
+		if s := h.wait(rerunID); s != execution.StateCompleted {
+			t.Fatalf("uninterrupted rerun: %s", s)
+		}
+		return st.appends.Load()
+	}()
+	step := int64(1)
+	if testing.Short() {
+		step = 5
+	}
+	for limit := int64(1); limit < total; limit += step {
+		t.Run(fmt.Sprintf("after append %d of %d", limit, total), func(t *testing.T) {
+			cat, mem, old := setup(t)
+			first := plugin("1")
+			st := &crashingStore{EventStore: mem, limit: limit}
+			h1 := newHarness(t, cat, st, first)
+			crashed := make(chan struct{})
+			st.onCrash = func() { first.Kill(); h1.shutdown(); close(crashed) }
+			if _, err := h1.engine.Rerun(ctx, old, RerunOptions{}, WithExecutionID(rerunID)); err != nil {
+				t.Fatal(err)
+			}
+			// How much the first run completed before Docs failed varies
+			// (Build and the sub-contract race the failure), and with it
+			// the rerun's number of appends: one that ends before the
+			// limit has nothing to crash at.
+			ended := make(chan struct{})
+			go func() {
+				wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				defer cancel()
+				_, _ = h1.engine.Wait(wctx, rerunID)
+				close(ended)
+			}()
+			select {
+			case <-crashed:
+			case <-ended:
+				if !st.dead.Load() {
+					t.Skipf("this rerun ended in fewer than %d appends", limit)
+				}
+				<-crashed
+			}
+			h2 := newHarness(t, cat, mem, plugin("2"))
+			if err := h2.engine.Recover(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s := h2.wait(rerunID); s != execution.StateCompleted {
+				t.Fatalf("after recovery the rerun is %s: %s", s, h2.status(rerunID).Reason)
+			}
+			before := h2.status(old)
+			after := h2.status(rerunID)
+			claimed := map[uuid.UUID]bool{}
+			for _, c := range append(append([]*Report{}, after.Flows...), after.SubContracts...) {
+				if c.Claimed {
+					claimed[c.ExecutionID] = true
+				}
+			}
+			for _, c := range append(append([]*Report{}, before.Flows...), before.SubContracts...) {
+				if c.State == execution.StateCompleted && !claimed[c.ExecutionID] {
+					t.Errorf("%s completed in the first run but is not claimed", c.Name)
+				}
+			}
+			children, err := mem.ListExecutions(ctx, store.Filter{Parent: rerunID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range children {
+				checkNoDuplicates(t, h2, c.ID)
+			}
+			checkNoDuplicates(t, h2, rerunID)
+		})
 	}
 }
