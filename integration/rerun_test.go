@@ -54,6 +54,10 @@ nodes:
   - {alias: s, block: Slow@1}
 edges:
   - {to: s}
+---
+kind: contract
+name: Ship
+work_flows: [Load@1, Load@1]
 `
 }
 
@@ -163,6 +167,29 @@ func TestRerunAfterAFailure(t *testing.T) {
 		t.Errorf("status tree does not show a and b shared from the first run:\n%s", tree)
 	}
 	checkLog(t, e.events(ctx, rerun.ExecutionID))
+
+	// A contract counts the completed rerun as one of its two Load work
+	// flows and runs only the other.
+	var ship struct {
+		State execution.State `json:"state"`
+		Flows []struct {
+			ExecutionID string          `json:"execution_id"`
+			State       execution.State `json:"state"`
+			Claimed     bool            `json:"claimed"`
+		} `json:"flows"`
+	}
+	if code := e.cliJSON(ctx, &ship, "run", "Ship", "--claim", rerun.ExecutionID[:8]); code != 0 || ship.State != execution.StateCompleted {
+		t.Fatalf("run Ship --claim: exit %d, %s", code, ship.State)
+	}
+	if len(ship.Flows) != 2 || !ship.Flows[0].Claimed || ship.Flows[0].ExecutionID != rerun.ExecutionID || ship.Flows[1].Claimed {
+		t.Errorf("Ship's flows = %+v, want the rerun claimed as the first", ship.Flows)
+	}
+	if got := ran(); got != "a b c c a b c" {
+		t.Errorf("side effects after run Ship --claim: %q, want one more run of a, b and c only", got)
+	}
+	if stderr, code := e.cliErr(ctx, "run", "Ship", "--claim", first.ExecutionID); code == 0 || !strings.Contains(stderr, "only a completed one counts") {
+		t.Errorf("claiming the failed run: exit %d, %q", code, stderr)
+	}
 }
 
 // cliErr runs openoma-host and returns its stderr and exit status.
