@@ -246,7 +246,7 @@ func writeTree(w io.Writer, r *engine.Report, indent string) {
 		head += " (claimed: counted, not run again)"
 	}
 	if r.Progress != nil {
-		head += fmt.Sprintf(" — %d/%d blocks", r.Progress.Done, r.Progress.Total)
+		head += " — " + nodeCounts(r)
 	}
 	if r.EndedAt != nil {
 		head += fmt.Sprintf(" in %s", r.EndedAt.Sub(r.CreatedAt).Round(time.Millisecond))
@@ -370,4 +370,32 @@ func countBlocks(r *engine.Report) (done, total int) {
 		}
 	}
 	return done, total
+}
+
+// nodeCounts says what became of a flow's nodes, by the state of each
+// node's latest block execution: "3 completed, 1 skipped, 1 not reached of
+// 5 nodes". Ended is not the same as succeeded, so each state is named.
+func nodeCounts(r *engine.Report) string {
+	latest := map[uuid.UUID]execution.State{}
+	for _, b := range r.Blocks {
+		latest[b.NodeID] = b.State // blocks are in node order, attempts and iterations ascending
+	}
+	by := map[execution.State]int{}
+	for _, st := range latest {
+		by[st]++
+	}
+	var parts []string
+	for _, st := range []execution.State{execution.StateCompleted, execution.StateSkipped, execution.StateFailed,
+		execution.StateCancelled, execution.StateInProgress, execution.StatePending} {
+		if n := by[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(st), "_", " ")))
+		}
+	}
+	if missing := r.Progress.Total - len(latest); missing > 0 {
+		parts = append(parts, fmt.Sprintf("%d not reached", missing))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("%d nodes", r.Progress.Total)
+	}
+	return fmt.Sprintf("%s of %d nodes", strings.Join(parts, ", "), r.Progress.Total)
 }
