@@ -214,7 +214,11 @@ func writeBlocks(w io.Writer, blocks []engine.BlockReport, indent string) {
 				state = st
 			}
 		}
-		line := fmt.Sprintf("%s  - %-20s %-11s %d items: %s", indent, name, state, len(latest), strings.Join(parts, ", "))
+		noun := "items"
+		if len(latest) == 1 {
+			noun = "item"
+		}
+		line := fmt.Sprintf("%s  - %-20s %-11s %d %s: %s", indent, name, state, len(latest), noun, strings.Join(parts, ", "))
 		if b.SharedFrom != uuid.Nil {
 			line += "  shared from " + b.SharedFrom.String()
 		}
