@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 
 	"github.com/spf13/cobra"
 )
@@ -45,17 +44,7 @@ Exit status: 0 completed, 1 failed or cancelled, 2 on a usage error.`,
 			if err != nil {
 				return notFoundHint(err, args[0])
 			}
-			if !wait {
-				if s.embedded {
-					fmt.Fprintln(g.stderr, "openoma-host: no daemon is running: the rerun is recorded and will run when \"openoma-host serve\" (or another run) next opens this data directory")
-				}
-				if g.json {
-					return g.printJSON(map[string]any{"execution_id": last.ExecutionID})
-				}
-				fmt.Fprintln(g.stdout, last.ExecutionID)
-				return nil
-			}
-			return g.printReport(last.JSON, true)
+			return g.printStarted(s, last, wait, "rerun")
 		},
 	}
 	cmd.Flags().StringArrayVar(&from, "from", nil, "alias of a node to run again, with everything after it (repeatable)")

@@ -67,23 +67,30 @@ data directory does.`,
 			if err != nil {
 				return err
 			}
-			if !wait {
-				if s.embedded {
-					fmt.Fprintln(g.stderr, "openoma-host: no daemon is running: the execution is recorded and will run when \"openoma-host serve\" (or another run) next opens this data directory")
-				}
-				if g.json {
-					return g.printJSON(map[string]any{"execution_id": last.ExecutionID})
-				}
-				fmt.Fprintln(g.stdout, last.ExecutionID)
-				return nil
-			}
-			return g.printReport(last.JSON, true)
+			return g.printStarted(s, last, wait, "execution")
 		},
 	}
 	cmd.Flags().StringArrayVarP(&inputFlags, "input", "i", nil, "run input: name=value or @file.json (repeatable)")
 	cmd.Flags().BoolVar(&wait, "wait", true, "wait for the execution to end")
 	cmd.Flags().StringArrayVar(&claims, "claim", nil, "a completed flow execution the contract counts as a work flow (repeatable)")
 	return cmd
+}
+
+// printStarted prints what run and rerun give back: without wait, the new
+// execution's id (saying when no daemon will run it now); with wait, its
+// report, the exit status following its state.
+func (g *globals) printStarted(s *session, last control.Report, wait bool, what string) error {
+	if wait {
+		return g.printReport(last.JSON, true)
+	}
+	if s.embedded {
+		fmt.Fprintf(g.stderr, "openoma-host: no daemon is running: the %s is recorded and will run when \"openoma-host serve\" (or another run) next opens this data directory\n", what)
+	}
+	if g.json {
+		return g.printJSON(map[string]any{"execution_id": last.ExecutionID})
+	}
+	_, err := fmt.Fprintln(g.stdout, last.ExecutionID)
+	return err
 }
 
 // isTerminal reports whether w is a character device (a terminal), so

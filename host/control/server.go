@@ -236,43 +236,7 @@ func (s *Server) Run(req *controlpb.RunRequest, stream grpc.ServerStreamingServe
 	// With wait, the end is noticed when it is recorded, not at the next
 	// poll: a run of a few hundred milliseconds would otherwise be
 	// reported up to PollInterval late (half its time, for 200 blocks).
-	// The poll stays for progress reports.
-	var ended chan struct{}
-	if w, ok := s.backend.(Waiter); ok && req.Wait {
-		wctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		ended = make(chan struct{})
-		go func() {
-			defer close(ended)
-			_ = w.Wait(wctx, id)
-		}()
-	}
-	var last []byte
-	for {
-		b, done, err := s.report(ctx, id)
-		if err != nil {
-			return err
-		}
-		final := done || !req.Wait
-		if final || string(b) != string(last) {
-			if err := stream.Send(&controlpb.ReportMessage{ExecutionId: id.String(), ReportJson: b, Final: final}); err != nil {
-				return err
-			}
-			last = b
-		}
-		if final {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return toStatus(ctx.Err())
-		case <-ended:
-			// Re-read at once. A nil channel never fires again, so a
-			// Wait that returned early (an error) leaves the poll.
-			ended = nil
-		case <-time.After(s.PollInterval):
-		}
-	}
+	return s.streamReports(ctx, id, req.Wait, stream)
 }
 
 // report is an execution's report as JSON, from a ReportEncoder when the
