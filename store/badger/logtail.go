@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -124,7 +125,7 @@ loop:
 // tailAfter judges the bytes after keep. A crash leaves, after the last
 // complete transaction, entries of one unfinished transaction and at most
 // one torn entry, then zeros (the file is preallocated). Damage leaves
-// readable entries after an unreadable one.
+// intact entries (their checksums hold) after an unreadable one.
 func tailAfter(data []byte, keep int) logScan {
 	off := keep
 	for off < len(data) {
@@ -138,12 +139,46 @@ func tailAfter(data []byte, keep int) logScan {
 		if span == 0 || skip > len(data) {
 			skip = min(off+1, len(data))
 		}
-		if nz := firstNonZero(data[skip:]); nz >= 0 {
-			return logScan{keep: keep, damagedAt: bad, laterData: skip + nz}
+		if later := nextIntactEntry(data, skip); later >= 0 {
+			return logScan{keep: keep, damagedAt: bad, laterData: later}
 		}
 		break
 	}
 	return logScan{keep: keep, damagedAt: -1}
+}
+
+// maxProbes bounds how many non-zero offsets after a torn entry are tried
+// as the start of an entry.
+const maxProbes = 1 << 20
+
+// headerLead is how many zero bytes an entry's header may start with.
+const headerLead = 16
+
+// nextIntactEntry finds, at or after from, an entry whose checksum holds,
+// or -1. Only such an entry proves damage: a crash in the middle of a
+// write leaves the torn entry's own bytes (non-zero, but never a whole
+// entry with a valid checksum) before the preallocated zeros, while bytes
+// damaged in place leave the intact entries written after them.
+func nextIntactEntry(data []byte, from int) int {
+	pos := from
+	for probes := 0; pos < len(data) && probes < maxProbes; probes++ {
+		if data[pos] == 0 {
+			// Jump over a run of zeros, landing a little before the next
+			// non-zero byte: an entry may start with zero bytes.
+			nz := firstNonZero(data[pos:])
+			if nz < 0 {
+				return -1
+			}
+			if nz > headerLead {
+				pos += nz - headerLead
+			}
+		}
+		if _, _, ok := parseLogEntry(data[pos:]); ok {
+			return pos
+		}
+		pos++
+	}
+	return -1
 }
 
 var zeros = make([]byte, 64<<10)
@@ -167,6 +202,9 @@ func firstNonZero(b []byte) int {
 // scanLog replays one log file of dir, calling fn for every entry Badger
 // would keep, and fails if Badger would cut off readable data.
 func scanLog(dir, name string, fn func(logEntry)) error {
+	if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Size() <= logHeaderSize {
+		return nil // created and not yet written when a crash came: nothing to lose
+	}
 	mf, err := openMmapReadOnly(filepath.Join(dir, name))
 	if err != nil {
 		return fmt.Errorf("open event store in %s: %w", dir, err)
